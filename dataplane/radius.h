@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file radius.h
+ * @brief RADIUS packet validation and accounting decode (RFC 2865, 2866,
+ *        3162, 4818, 6911, 5176).
+ *
+ * Validate, then decode: dp_radius_check() walks the whole packet first and
+ * accepts it only if the header is sane and the attributes add up exactly
+ * to Length; only then does dp_radius_decode_acct() read attribute values.
+ *
+ * Deviation from RFC 2865 section 3 ("Octets outside the range of the
+ * Length field MUST be treated as padding"): retain is a passive recorder,
+ * not a server, so a UDP payload longer than Length is counted as malformed
+ * (DP_RADIUS_LENGTH_MISMATCH) and never produces a record; a payload shorter
+ * than Length is DP_RADIUS_TRUNCATED as the RFC says.
+ */
+#ifndef DP_RADIUS_H
+#define DP_RADIUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+#define DP_RADIUS_HDR_LEN 20
+#define DP_RADIUS_MAX_LEN 4096
+#define DP_RADIUS_MAX_ATTRS 512
+
+enum dp_radius_code {
+	DP_RADIUS_ACCESS_REQUEST = 1,
+	DP_RADIUS_ACCESS_ACCEPT = 2,
+	DP_RADIUS_ACCESS_REJECT = 3,
+	DP_RADIUS_ACCOUNTING_REQUEST = 4,
+	DP_RADIUS_ACCOUNTING_RESPONSE = 5,
+	DP_RADIUS_ACCESS_CHALLENGE = 11,
+};
+
+enum dp_acct_status {
+	DP_ACCT_START = 1,
+	DP_ACCT_STOP = 2,
+	DP_ACCT_INTERIM = 3,
+	DP_ACCT_ON = 7,
+	DP_ACCT_OFF = 8,
+};
+
+/** One value per rejection reason (FreeRADIUS fr_radius_decode_fail_t style). */
+enum dp_radius_fail {
+	DP_RADIUS_OK = 0,
+	DP_RADIUS_TOO_SHORT,         /**< payload < 20 bytes */
+	DP_RADIUS_BAD_CODE,          /**< code not a known RADIUS code */
+	DP_RADIUS_LENGTH_SMALL,      /**< Length field < 20 */
+	DP_RADIUS_LENGTH_LARGE,      /**< Length field > 4096 */
+	DP_RADIUS_TRUNCATED,         /**< payload shorter than Length */
+	DP_RADIUS_LENGTH_MISMATCH,   /**< payload longer than Length */
+	DP_RADIUS_ATTR_HDR_TRUNC,    /**< one byte left where an attribute header starts */
+	DP_RADIUS_ATTR_LEN_SMALL,    /**< attribute Length 0 or 1 */
+	DP_RADIUS_ATTR_OVERFLOW,     /**< attribute runs past Length */
+	DP_RADIUS_TOO_MANY_ATTRS,    /**< more than DP_RADIUS_MAX_ATTRS */
+	DP_RADIUS_ATTR_VALUE,        /**< a known attribute has an impossible value length */
+	DP_RADIUS_NO_STATUS,         /**< Accounting-Request without Acct-Status-Type */
+	DP_RADIUS_FAIL_MAX
+};
+
+/** Stable short name ("attr-overflow", ...). */
+const char *dp_radius_fail_str(enum dp_radius_fail f);
+
+/**
+ * Check a whole RADIUS packet (header and attribute framing).
+ * @param[in] p, len  the UDP payload
+ * @return DP_RADIUS_OK or the first failure found
+ */
+enum dp_radius_fail dp_radius_check(const uint8_t *p, size_t len);
+
+/** Decoded Accounting-Request; text fields copied, nothing points into the packet. */
+struct dp_radius_acct {
+	uint8_t code;
+	uint8_t identifier;
+	uint16_t length;
+	uint8_t authenticator[16];
+
+	uint32_t status_type;        /**< enum dp_acct_status; 0 if absent */
+	struct rt_text user_name;    /* 1 */
+	struct rt_text class_;       /* 25 */
+	struct rt_text called;       /* 30 */
+	struct rt_text calling;      /* 31 */
+	struct rt_text nas_id;       /* 32 */
+	struct rt_text session_id;   /* 44 */
+	struct rt_text nas_port_id;  /* 87 */
+	bool has_nas_ip;             /* 4 */
+	uint8_t nas_ip[4];
+	bool has_nas_ipv6;           /* 95 */
+	uint8_t nas_ipv6[16];
+	bool has_framed_ip;          /* 8 */
+	uint8_t framed_ip[4];
+	bool has_framed_ipv6_addr;   /* 168 */
+	uint8_t framed_ipv6_addr[16];
+	struct rt_prefix6 framed_ipv6_prefix; /* 97 */
+	struct rt_prefix6 delegated_prefix;   /* 123 */
+	bool has_delay;              /* 41 */
+	uint32_t delay;
+	bool has_session_time;       /* 46 */
+	uint32_t session_time;
+	bool has_terminate_cause;    /* 49 */
+	uint32_t terminate_cause;
+	bool has_event_ts;           /* 55 */
+	uint32_t event_ts;
+	bool has_message_authenticator; /* 80 */
+};
+
+/**
+ * Decode an Accounting-Request that passed dp_radius_check().  Unknown
+ * attributes are skipped; when an attribute repeats, the first wins.
+ * @return DP_RADIUS_OK, DP_RADIUS_ATTR_VALUE (e.g. Framed-IP-Address not 4
+ *         bytes, a prefix length > 128), DP_RADIUS_NO_STATUS, or a check failure
+ */
+enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
+					  struct dp_radius_acct *ret);
+
+/**
+ * Verify the Request Authenticator of an Accounting-Request (RFC 2866
+ * section 3): MD5(Code | Identifier | Length | 16 zero octets | attributes |
+ * secret) must equal the authenticator in the packet.  Uses libcrypto; the
+ * comparison is constant-time.
+ * @param[in] p, len  the packet, len == its Length field (already checked)
+ */
+bool dp_radius_acct_verify(const uint8_t *p, size_t len, const uint8_t *secret,
+			   size_t secret_len);
+
+#endif /* DP_RADIUS_H */

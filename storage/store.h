@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file store.h
+ * @brief The session store: UTC-day segments of zstd-compressed records,
+ *        indexed in LMDB.
+ *
+ * Design note
+ * -----------
+ * A store is a directory:
+ *
+ *     DIR/catalog.mdb          LMDB environment (MDB_NOSUBDIR): catalogue,
+ *                              indexes, open sessions, counters
+ *     DIR/seg/YYYY-MM-DD.seg   one segment per UTC day of a session's stop
+ *
+ * Closed sessions are appended to the segment of the UTC day they ended in,
+ * in blocks of records compressed with zstd.  A block is written and fsynced
+ * before the LMDB transaction that references it commits, so a crash leaves
+ * at most unreferenced bytes at the end of a segment, which are ignored and
+ * overwritten on reopen: no repair step.
+ *
+ * Open sessions (no stop yet) live in an LMDB table keyed by (NAS, session
+ * id); they are indexed like closed ones so that queries see them, and are
+ * moved to a segment when they close.
+ *
+ * Indexes (LMDB, one writer): ipv4 -> (start, stop, ref), account -> ...,
+ * calling number -> ...  An entry is keyed by (value, start_ns), so "who had
+ * X at T" is a seek to (X, T) and a short walk backwards bounded by the
+ * longest session the store holds; a session open across day boundaries is
+ * therefore found at every instant of its life without scanning segments.
+ *
+ * Retention: st_store_expire() removes every session that ended more than
+ * the retention period before `now`: whole segments whose day is entirely
+ * due are deleted with their index entries; in the one segment that is only
+ * partly due the due sessions' index entries are deleted and an expiry
+ * horizon hides them from export until the whole segment is removed (at the
+ * latest one day later).  Every deletion is recorded in an expiry log.
+ *
+ * Threading: one st_store handle, one thread.  Readers in other processes
+ * may open the same store read-only concurrently (LMDB MVCC).
+ *
+ * Errors: functions return 0 or a negative value: -errno for system errors,
+ * or one of the ST_E* values below; st_strerror() names both.
+ */
+#ifndef ST_STORE_H
+#define ST_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+typedef struct st_store st_store;
+
+enum st_err {
+	ST_EBASE = -30900,
+	ST_ECORRUPT = ST_EBASE, /**< a file failed validation (magic, sizes, checksum) */
+	ST_EVERSION,            /**< format version this build does not read */
+	ST_ENOSTORE,            /**< not a store directory (and ST_OPEN_CREATE not given) */
+	ST_EMAPFULL,            /**< LMDB map full: raise map size */
+	ST_EREADONLY,           /**< write on a read-only handle */
+	ST_EINVAL,              /**< bad argument */
+	ST_ELMDB,               /**< other LMDB failure */
+	ST_EZSTD,               /**< compression failure */
+	ST_ELAST
+};
+
+/** Human-readable message for any return value of this module. */
+const char *st_strerror(int err);
+
+enum st_open_flags {
+	ST_OPEN_RDONLY = 0,
+	ST_OPEN_WRITE = 1u << 0,
+	ST_OPEN_CREATE = 1u << 1, /**< create the directory if missing (implies WRITE) */
+};
+
+/**
+ * Open a store.
+ * @param[in] dir   store directory
+ * @param[in] flags enum st_open_flags
+ * @param[out] ret  the handle, set only on success
+ * @return 0, ST_ENOSTORE, ST_ECORRUPT, ST_EVERSION, -errno
+ */
+int st_store_open(const char *dir, unsigned flags, st_store **ret);
+
+/** Flush (st_store_commit) a writable store and free the handle.  NULL ok. */
+void st_store_close(st_store *st);
+
+/* ---- writing (one writer per store) -------------------------------- */
+
+/**
+ * Add a closed session (stop_ns != RT_TIME_NONE).  Buffered: durable after
+ * the next st_store_commit().  If an open session with the same
+ * (nas_ip, session_id) is stored, it is replaced by this one.
+ * @return 0, ST_EINVAL (open session, stop < start), ST_EREADONLY, errors of commit
+ */
+int st_store_put_closed(st_store *st, const struct rt_session *s);
+
+/**
+ * Replace the whole set of open sessions: removes every stored open session
+ * (and its index entries) and stores `n` sessions given.  Takes effect with
+ * the next commit.  Used by ingest at the end of a run and by the daemon at
+ * checkpoints.
+ */
+int st_store_set_open(st_store *st, const struct rt_session *s, size_t n);
+
+/** Add `delta` to the persistent counter `name` (e.g. "radius.rejected"). */
+int st_store_counter_add(st_store *st, const char *name, uint64_t delta);
+
+/**
+ * Make everything put so far durable: write pending blocks, fsync, commit
+ * the LMDB transaction.  Group commit: callers batch many puts per commit.
+ * @return 0, -ENOSPC, ST_EMAPFULL, -errno; on error nothing of this batch
+ *         is visible and the store is unchanged on disk.
+ */
+int st_store_commit(st_store *st);
+
+/* ---- reading --------------------------------------------------------- */
+
+/** Row callback: return 0 to go on, non-zero to stop (returned by the query). */
+typedef int (*st_row_fn)(void *ctx, const struct rt_session *s);
+
+enum st_query_kind {
+	ST_Q_IPV4_AT,    /**< sessions holding ipv4 at instant from_ns */
+	ST_Q_IPV4_RANGE, /**< sessions holding ipv4 at any instant of [from, to] */
+	ST_Q_ACCOUNT,    /**< sessions of account overlapping [from, to] */
+	ST_Q_CALLING,    /**< sessions of calling number overlapping [from, to] */
+	ST_Q_ALL,        /**< every session overlapping [from, to] (export) */
+};
+
+struct st_query {
+	enum st_query_kind kind;
+	uint8_t ipv4[4];         /**< ST_Q_IPV4_* */
+	const char *text;        /**< ST_Q_ACCOUNT, ST_Q_CALLING: raw bytes */
+	unsigned text_len;
+	int64_t from_ns, to_ns;  /**< inclusive; ST_Q_IPV4_AT uses from_ns */
+};
+
+/**
+ * Run a query.  Sessions overlap [from, to] when start <= to and
+ * (open or stop >= from).  Results of index queries come in index order
+ * (by start time); ST_Q_ALL gives closed sessions segment by segment in
+ * day order, then open ones.  A session is never returned twice.
+ * The struct passed to fn is valid only during the call.
+ * @return 0, fn's non-zero value, ST_ECORRUPT (a block or entry failed
+ *         validation), -errno
+ */
+int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *ctx);
+
+struct st_stats {
+	uint64_t sessions_closed;
+	uint64_t sessions_open;
+	uint64_t segments;
+	uint64_t bytes_segments;  /**< sum of segment file sizes */
+	uint64_t bytes_catalog;   /**< LMDB file size in use */
+	int64_t first_day_ns, last_day_ns; /**< RT_TIME_NONE if empty */
+	int64_t expired_before_ns;         /**< expiry horizon, RT_TIME_NONE if never */
+};
+
+int st_store_stats(st_store *st, struct st_stats *ret);
+
+/** Visit every persistent counter; fn returns non-zero to stop. */
+int st_store_counters(st_store *st, int (*fn)(void *ctx, const char *name, uint64_t v),
+		      void *ctx);
+
+/** Visit every stored open session (to resume tracking). */
+int st_store_open_sessions(st_store *st, st_row_fn fn, void *ctx);
+
+/* ---- retention ------------------------------------------------------- */
+
+struct st_expire_report {
+	uint64_t sessions_removed;
+	uint64_t segments_removed;
+	uint64_t bytes_freed;
+	int64_t horizon_ns; /**< sessions that stopped before this are gone */
+};
+
+/**
+ * Remove every closed session with stop_ns < now_ns - retention_ns, in one
+ * LMDB transaction plus the unlink of whole segments after it commits.
+ * Each removal is appended to the store's expiry log (DIR/expiry.log: time,
+ * segment, sessions, bytes).
+ * @return 0, ST_EINVAL (retention <= 0), errors of commit
+ */
+int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
+		    struct st_expire_report *ret);
+
+#endif /* ST_STORE_H */
