@@ -1,1 +1,252 @@
-/* placeholder */
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS 1000000000LL
+
+struct dp_engine {
+	struct dp_engine_cfg cfg;
+	dp_tracker *tracker;
+	void (*on_reject)(void *ctx, const struct dp_reject_info *r);
+	void *ctx;
+	int64_t last_ns;
+	struct dp_counters c;
+	struct dp_radius_acct acct; /* scratch, reused per packet */
+	struct dp_acct_msg msg;     /* scratch, reused per packet */
+};
+
+void dp_engine_cfg_default(struct dp_engine_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->acct_ports[0] = 1813;
+	cfg->acct_ports[1] = 1646;
+	cfg->n_acct_ports = 2;
+	cfg->auth_ports[0] = 1812;
+	cfg->auth_ports[1] = 1645;
+	cfg->n_auth_ports = 2;
+	dp_tracker_cfg_default(&cfg->tracker);
+}
+
+uint64_t dp_counters_malformed(const struct dp_counters *c)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < DP_FRAME_RES_MAX; i++)
+		if (dp_frame_res_malformed((enum dp_frame_res)i))
+			n += c->malformed_frame[i];
+	for (unsigned i = 1; i < DP_RADIUS_FAIL_MAX; i++)
+		n += c->malformed_radius[i];
+	return n;
+}
+
+int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_close,
+		    void (*on_reject)(void *ctx, const struct dp_reject_info *r), void *ctx,
+		    dp_engine **ret)
+{
+	dp_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	if (cfg)
+		e->cfg = *cfg;
+	else
+		dp_engine_cfg_default(&e->cfg);
+	int err = dp_tracker_alloc(&e->cfg.tracker, on_close, ctx, &e->tracker);
+	if (err) {
+		free(e);
+		return err;
+	}
+	e->on_reject = on_reject;
+	e->ctx = ctx;
+	e->last_ns = INT64_MIN;
+	*ret = e;
+	return 0;
+}
+
+void dp_engine_free(dp_engine *e)
+{
+	if (!e)
+		return;
+	dp_tracker_free(e->tracker);
+	free(e);
+}
+
+void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s)
+{
+	e->cfg.secrets = s;
+}
+
+static bool port_in(const uint16_t *ports, unsigned n, uint16_t p)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ports[i] == p)
+			return true;
+	return false;
+}
+
+/* Build the tracker message from a decoded, accepted Accounting-Request. */
+static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f,
+			int64_t capture_ns, uint8_t auth, struct dp_acct_msg *m)
+{
+	struct rt_session *r = &m->f;
+	memset(m, 0, sizeof(*m));
+	m->status = a->status_type;
+	m->capture_ns = capture_ns;
+	m->auth = auth;
+	m->source = RT_SRC_RADIUS;
+
+	if (a->has_nas_ip) {
+		m->nas.family = 4;
+		memcpy(m->nas.a, a->nas_ip, 4);
+	} else if (a->has_nas_ipv6) {
+		m->nas.family = 6;
+		memcpy(m->nas.a, a->nas_ipv6, 16);
+	} else {
+		m->nas = f->src;
+	}
+
+	int64_t delay_ns = a->has_delay ? (int64_t)a->delay * NS : 0;
+	if (a->has_event_ts) {
+		m->event_ns = (int64_t)a->event_ts * NS;
+		m->has_event_ts = true;
+		m->skew_ns = capture_ns - delay_ns - m->event_ns;
+	} else {
+		m->event_ns = capture_ns - delay_ns;
+	}
+	m->has_session_time = a->has_session_time;
+	m->session_time = a->session_time;
+	m->has_cause = a->has_terminate_cause;
+	m->cause = a->terminate_cause;
+
+	r->account = a->user_name;
+	r->session_id = a->session_id;
+	r->calling_number = a->calling;
+	r->nas_id = a->nas_id;
+	r->nas_port_id = a->nas_port_id;
+	r->nas_ip = m->nas;
+	if (a->has_framed_ip) {
+		r->has_ipv4 = true;
+		memcpy(r->ipv4, a->framed_ip, 4);
+	}
+	if (a->has_framed_ipv6_addr) {
+		r->has_ipv6_addr = true;
+		memcpy(r->ipv6_addr, a->framed_ipv6_addr, 16);
+	}
+	r->ipv6_prefix = a->framed_ipv6_prefix;
+	r->delegated_prefix = a->delegated_prefix;
+}
+
+static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_ns)
+{
+	const uint8_t *p = f->payload;
+	size_t len = f->payload_len;
+	enum dp_radius_fail fail = dp_radius_check(p, len);
+	if (fail != DP_RADIUS_OK) {
+		e->c.malformed_radius[fail]++;
+		return 0;
+	}
+	if (p[0] == DP_RADIUS_ACCOUNTING_RESPONSE) {
+		e->c.radius_acct_responses++;
+		return 0;
+	}
+	if (p[0] != DP_RADIUS_ACCOUNTING_REQUEST) {
+		e->c.radius_other++;
+		return 0;
+	}
+	struct dp_radius_acct *a = &e->acct;
+	fail = dp_radius_decode_acct(p, len, a);
+	if (fail != DP_RADIUS_OK) {
+		e->c.malformed_radius[fail]++;
+		return 0;
+	}
+	e->c.radius_acct_requests++;
+
+	/* The secret belongs to the client that sent the packet (RFC 2865
+	 * section 3: "shared secret ... between the client and server"). */
+	uint8_t auth = RT_AUTH_NO_SECRET;
+	const struct dp_secret *sec = e->cfg.secrets ? dp_secrets_lookup(e->cfg.secrets, &f->src)
+						     : NULL;
+	if (sec) {
+		if (!dp_radius_acct_verify(p, len, sec->v, sec->len)) {
+			e->c.rejected++;
+			if (e->on_reject) {
+				struct dp_reject_info ri = {
+					.capture_ns = capture_ns,
+					.src = f->src,
+					.sport = f->sport,
+					.identifier = a->identifier,
+					.status = a->status_type,
+					.session_id = a->session_id,
+				};
+				e->on_reject(e->ctx, &ri);
+			}
+			return 0;
+		}
+		auth = RT_AUTH_VERIFIED;
+	} else {
+		e->c.no_secret++;
+	}
+	e->c.accepted++;
+	acct_to_msg(a, f, capture_ns, auth, &e->msg);
+	return dp_tracker_acct(e->tracker, &e->msg);
+}
+
+int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
+{
+	struct dp_frame f;
+	e->c.packets++;
+	e->c.bytes += p->wirelen;
+	if (p->ts_ns > e->last_ns)
+		e->last_ns = p->ts_ns;
+
+	enum dp_frame_res r = dp_frame_decode(p->data, p->caplen, linktype, &f);
+	switch (r) {
+	case DP_FRAME_UDP:
+		break;
+	case DP_FRAME_NOT_IP:
+		e->c.not_ip++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	case DP_FRAME_NOT_UDP:
+		e->c.not_udp++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	case DP_FRAME_FRAGMENT:
+		e->c.fragments++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	default:
+		e->c.malformed_frame[r < DP_FRAME_RES_MAX ? r : DP_FRAME_BAD_LINK]++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+
+	if (port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.dport) ||
+	    port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.sport)) {
+		int err = radius_acct(e, &f, p->ts_ns);
+		if (err)
+			return err;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	if (port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.dport) ||
+	    port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.sport)) {
+		e->c.radius_auth++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	e->c.other_udp++;
+	return dp_tracker_advance(e->tracker, p->ts_ns);
+}
+
+int dp_engine_flush(dp_engine *e)
+{
+	if (e->last_ns == INT64_MIN)
+		return 0;
+	return dp_tracker_flush(e->tracker, e->last_ns);
+}
+
+const struct dp_counters *dp_engine_counters(const dp_engine *e)
+{
+	return &e->c;
+}
+
+dp_tracker *dp_engine_tracker(dp_engine *e)
+{
+	return e->tracker;
+}

@@ -82,6 +82,11 @@ enum rt_cause {
 struct rt_session {
 	int64_t start_ns;
 	int64_t stop_ns; /**< RT_TIME_NONE while open */
+	/** Tracker state kept with open sessions so that tracking resumes
+	 *  across runs: event time of the last news, and of the one before
+	 *  (RT_TIME_NONE if none).  Not part of query outputs. */
+	int64_t last_news_ns;
+	int64_t prev_news_ns;
 
 	struct rt_text account;
 	struct rt_text session_id;

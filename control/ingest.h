@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file ingest.h
+ * @brief Capture files -> dataplane engine -> store.
+ *
+ * Resumes the sessions a previous run left open, feeds every packet of the
+ * captures in the order given, commits closed sessions in groups, and at
+ * the end stores the sessions still open and adds the run's counters to the
+ * store's persistent counters.
+ */
+#ifndef CTL_INGEST_H
+#define CTL_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct ctl_ingest_opts {
+	const char *store_dir;
+	const char *secrets_path;     /**< NULL: no secrets, every NAS "no-secret" */
+	struct dp_engine_cfg engine;  /**< secrets filled in by ctl_ingest */
+	size_t commit_every;          /**< closed sessions per group commit */
+	unsigned max_reject_log;      /**< rejected packets to describe in log */
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
+};
+
+void ctl_ingest_opts_default(struct ctl_ingest_opts *o);
+
+struct ctl_ingest_result {
+	struct dp_counters c;
+	struct dp_tracker_stats t;
+	uint64_t sessions_closed_stored;
+	uint64_t sessions_open_stored;
+	uint64_t sessions_resumed;
+	uint64_t capture_errors; /**< captures unreadable or damaged (logged) */
+	double seconds;
+};
+
+/**
+ * @param[out] err  message on failure
+ * @return 0, or negative (capture, secrets or store error; err says which)
+ */
+int ctl_ingest(const char *const *captures, size_t n, const struct ctl_ingest_opts *o,
+	       struct ctl_ingest_result *ret, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file engine.h
+ * @brief Packet path: frame decode -> RADIUS validate/verify/decode ->
+ *        session tracker.  Counts every packet by what became of it.
+ *
+ * The engine owns a tracker; closed sessions leave through the close
+ * callback given at allocation.  No allocation per packet (the tracker
+ * allocates once per new session).  Not thread-safe: one per worker.
+ */
+#ifndef DP_ENGINE_H
+#define DP_ENGINE_H
+
+#include <stdint.h>
+
+#include "capture.h"
+#include "frame.h"
+#include "radius.h"
+#include "secrets.h"
+#include "tracker.h"
+
+#define DP_ENGINE_MAX_PORTS 8
+
+struct dp_engine_cfg {
+	uint16_t acct_ports[DP_ENGINE_MAX_PORTS]; /**< default 1813, 1646 */
+	unsigned n_acct_ports;
+	uint16_t auth_ports[DP_ENGINE_MAX_PORTS]; /**< default 1812, 1645 */
+	unsigned n_auth_ports;
+	const dp_secrets *secrets; /**< may be NULL: every NAS is "no-secret" */
+	struct dp_tracker_cfg tracker;
+};
+
+void dp_engine_cfg_default(struct dp_engine_cfg *cfg);
+
+struct dp_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t not_ip;       /**< ARP, PPPoE, ...: not for this path */
+	uint64_t not_udp;
+	uint64_t other_udp;    /**< UDP not on a RADIUS port */
+	uint64_t fragments;    /**< IP fragments (reassembly: issue 3) */
+	uint64_t malformed_frame[DP_FRAME_RES_MAX];
+	uint64_t malformed_radius[DP_RADIUS_FAIL_MAX];
+	uint64_t radius_acct_requests;  /**< well-formed Accounting-Requests */
+	uint64_t radius_acct_responses; /**< from the server: ignored */
+	uint64_t radius_auth;           /**< auth port traffic: counted only */
+	uint64_t radius_other;          /**< other codes on an accounting port */
+	uint64_t rejected;              /**< authenticator did not verify */
+	uint64_t no_secret;             /**< accepted from a NAS with no secret */
+	uint64_t accepted;              /**< fed to the tracker */
+};
+
+/** Sum of malformed_frame[] and malformed_radius[]. */
+uint64_t dp_counters_malformed(const struct dp_counters *c);
+
+/** Details of one rejected (spoofed) packet, for the caller to log. */
+struct dp_reject_info {
+	int64_t capture_ns;
+	struct rt_addr src;
+	uint16_t sport;
+	uint8_t identifier;
+	uint32_t status;
+	struct rt_text session_id;
+};
+
+typedef struct dp_engine dp_engine;
+
+/**
+ * @param[in] on_close   receives every closed session
+ * @param[in] on_reject  optional, receives every rejected packet
+ * @return 0, -ENOMEM
+ */
+int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_close,
+		    void (*on_reject)(void *ctx, const struct dp_reject_info *r), void *ctx,
+		    dp_engine **ret);
+
+void dp_engine_free(dp_engine *e);
+
+/** Replace the secrets (e.g. on SIGHUP).  The engine does not own them. */
+void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s);
+
+/**
+ * Process one captured packet.
+ * @return 0, or a tracker/close-callback error (-ENOMEM, storage errors)
+ */
+int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype);
+
+/** End of input: final orphan sweep at the last capture time seen. */
+int dp_engine_flush(dp_engine *e);
+
+const struct dp_counters *dp_engine_counters(const dp_engine *e);
+dp_tracker *dp_engine_tracker(dp_engine *e);
+
+#endif /* DP_ENGINE_H */

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file tracker.h
+ * @brief Session tracker: turns accepted accounting messages into one
+ *        record per access session.
+ *
+ * Design note: the semantics (each is a real failure of existing tools)
+ * -----------------------------------------------------------------------
+ *  - Key = (NAS identity, Acct-Session-Id).  NAS identity = NAS-IP-Address,
+ *    else NAS-IPv6-Address, else the packet source address.
+ *  - Event time = Event-Timestamp, else capture time - Acct-Delay-Time.
+ *  - Start opens a session, unless the key's last closed session stopped
+ *    after the event (a late Start of that session: ignored).  A Start for
+ *    an open key within 1 s of its start is a duplicate; a later one means
+ *    the NAS reused the id without us seeing it close: the old session is
+ *    closed as orphan-timeout at its last news and a new one opens.
+ *  - Interim updates an open session (the address may appear first here).
+ *    An Interim for a key that is not open opens a session starting at
+ *    event - Acct-Session-Time, unless that start lies before the stop of
+ *    the key's last closed session: an Interim after Stop never reopens.
+ *  - Stop closes at the event time.  A Stop without Start becomes a session
+ *    [event - Acct-Session-Time, event], unless it belongs to the last
+ *    closed session of that key (retransmitted or late Stop: ignored).
+ *  - Retransmissions (same Identifier, or a new Identifier with a changed
+ *    Acct-Delay-Time) are recorded once: they fall under the rules above.
+ *  - Accounting-On/Off closes every open session of that NAS at the event
+ *    time, stop_cause nas-reboot.  Acct-Session-Id reuse after the reboot
+ *    opens new sessions (the start-after-last-stop rule).
+ *  - Orphans: a session with no news for k x its interim interval (learned
+ *    from its last two updates, else a default) is closed at its last news
+ *    as orphan-timeout.  Sweeps run on the capture clock (every 60 s of
+ *    capture time, and dp_tracker_flush at the end of input).
+ *  - Latest non-empty attribute value wins; the first packet carrying
+ *    Event-Timestamp gives clock_skew_ms.
+ *
+ * Memory: one slot per open session (allocated when it opens, never per
+ * packet) and a small entry per recently closed key (kept `closed_keep_ns`
+ * of capture time, to recognise late Stops and Interims).
+ *
+ * Not thread-safe: one tracker per writer thread.
+ */
+#ifndef DP_TRACKER_H
+#define DP_TRACKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session.h"
+
+typedef struct dp_tracker dp_tracker;
+
+/** A protocol-neutral accounting message (RADIUS now; PPPoE/DHCP later). */
+struct dp_acct_msg {
+	uint32_t status;          /**< enum dp_acct_status */
+	int64_t capture_ns;       /**< capture clock */
+	int64_t event_ns;         /**< see the rules above */
+	struct rt_addr nas;       /**< NAS identity */
+	uint8_t auth;             /**< enum rt_auth verdict of this packet */
+	uint8_t source;           /**< enum rt_source bit */
+	bool has_session_time;
+	uint32_t session_time;    /**< seconds */
+	bool has_cause;
+	uint32_t cause;           /**< Acct-Terminate-Cause */
+	bool has_event_ts;
+	int64_t skew_ns;          /**< capture - delay - Event-Timestamp */
+	/** Fields of the record this message carries (empty = absent).
+	 *  start_ns/stop_ns/stop_cause/sources/auth of it are ignored. */
+	struct rt_session f;
+};
+
+struct dp_tracker_cfg {
+	unsigned orphan_k;          /**< default 3 */
+	int64_t default_interval_ns;/**< default 3600 s */
+	int64_t min_timeout_ns;     /**< default 60 s */
+	int64_t sweep_every_ns;     /**< default 60 s */
+	int64_t closed_keep_ns;     /**< default 2 days */
+};
+
+void dp_tracker_cfg_default(struct dp_tracker_cfg *cfg);
+
+struct dp_tracker_stats {
+	uint64_t messages;
+	uint64_t opened;
+	uint64_t closed;
+	uint64_t duplicates;        /**< ignored as retransmission/late */
+	uint64_t stop_without_start;
+	uint64_t interim_without_start;
+	uint64_t nas_reboots;
+	uint64_t orphaned;
+	uint64_t open_now;
+};
+
+/** Called for every session that closes; s is valid during the call only.
+ *  A non-zero return is remembered and returned by the call that closed it. */
+typedef int (*dp_tracker_close_fn)(void *ctx, const struct rt_session *s);
+
+/**
+ * @param[in] cfg  NULL for defaults
+ * @return 0 or -ENOMEM
+ */
+int dp_tracker_alloc(const struct dp_tracker_cfg *cfg, dp_tracker_close_fn on_close,
+		     void *ctx, dp_tracker **ret);
+
+void dp_tracker_free(dp_tracker *t);
+
+/**
+ * Feed one accepted message (verified or from a NAS without a secret).
+ * May first sweep orphans if the capture clock crossed a sweep point.
+ * @return 0, -ENOMEM, or the close callback's non-zero value
+ */
+int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m);
+
+/** Advance the capture clock (sweeps if a sweep point is crossed). */
+int dp_tracker_advance(dp_tracker *t, int64_t now_ns);
+
+/** Final sweep at `now_ns` (end of a capture). */
+int dp_tracker_flush(dp_tracker *t, int64_t now_ns);
+
+/**
+ * Re-open a session that a previous run left open (from the store), with
+ * its last_news_ns/prev_news_ns (RT_TIME_NONE: its start is its last news).
+ * @return 0, -EEXIST (key already open), -ENOMEM
+ */
+int dp_tracker_resume(dp_tracker *t, const struct rt_session *s);
+
+/** Visit every open session (e.g. to persist them). */
+int dp_tracker_foreach_open(dp_tracker *t, int (*fn)(void *ctx, const struct rt_session *s),
+			    void *ctx);
+
+void dp_tracker_get_stats(const dp_tracker *t, struct dp_tracker_stats *ret);
+
+#endif /* DP_TRACKER_H */
