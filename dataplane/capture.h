@@ -41,9 +41,19 @@ struct dp_capture {
  * Open a pcap or pcapng file (libpcap offline; "-" = stdin).
  * @param[out] ret     set on success
  * @param[out] err     message on failure
- * @return 0, -ENOENT, -EACCES, -EBADMSG (not a capture file), -ENOMEM
+ * @return 0, -ENOENT, -EACCES, -EBADMSG (not a capture file), -ENOMEM,
+ *         -EISDIR, or another -errno from opening the file
  */
 int dp_capture_open_file(const char *path, dp_capture **ret, char *err, size_t errlen);
+
+/**
+ * dp_capture_open_file() with the size of the burst buffer chosen: packet
+ * bytes of one burst are copied into it, so a burst stops early when it is
+ * full and a packet larger than it is cut to fit (caplen reduced, wirelen
+ * kept).  buf_size 0 means the default (4 MiB).  For tests and fuzzing.
+ */
+int dp_capture_open_file_buf(const char *path, size_t buf_size, dp_capture **ret, char *err,
+			     size_t errlen);
 
 static inline int dp_capture_next(dp_capture *c, struct dp_pkt *pkts, unsigned max)
 {

@@ -34,6 +34,14 @@ enum dp_radius_code {
 	DP_RADIUS_ACCOUNTING_REQUEST = 4,
 	DP_RADIUS_ACCOUNTING_RESPONSE = 5,
 	DP_RADIUS_ACCESS_CHALLENGE = 11,
+	DP_RADIUS_STATUS_SERVER = 12,      /* RFC 5997 */
+	DP_RADIUS_STATUS_CLIENT = 13,      /* RFC 5997 */
+	DP_RADIUS_DISCONNECT_REQUEST = 40, /* RFC 5176 */
+	DP_RADIUS_DISCONNECT_ACK = 41,
+	DP_RADIUS_DISCONNECT_NAK = 42,
+	DP_RADIUS_COA_REQUEST = 43,
+	DP_RADIUS_COA_ACK = 44,
+	DP_RADIUS_COA_NAK = 45,
 };
 
 enum dp_acct_status {
@@ -110,7 +118,11 @@ struct dp_radius_acct {
 
 /**
  * Decode an Accounting-Request that passed dp_radius_check().  Unknown
- * attributes are skipped; when an attribute repeats, the first wins.
+ * attributes are skipped; when an attribute repeats, the first wins (every
+ * occurrence of a known attribute must still have a valid length).  The
+ * packet is checked again first, so any buffer is safe to pass.  Packets of
+ * other codes are decoded the same way but need no Acct-Status-Type.
+ * @param[out] ret  set only when DP_RADIUS_OK is returned
  * @return DP_RADIUS_OK, DP_RADIUS_ATTR_VALUE (e.g. Framed-IP-Address not 4
  *         bytes, a prefix length > 128), DP_RADIUS_NO_STATUS, or a check failure
  */
@@ -126,5 +138,12 @@ enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
  */
 bool dp_radius_acct_verify(const uint8_t *p, size_t len, const uint8_t *secret,
 			   size_t secret_len);
+
+/**
+ * Compute the Request Authenticator of an Accounting-Request as above and
+ * write it into p[4..20) (tests and the capture generator use this).
+ * @param[in,out] p, len  the packet, len == its Length field, len >= 20
+ */
+void dp_radius_acct_sign(uint8_t *p, size_t len, const uint8_t *secret, size_t secret_len);
 
 #endif /* DP_RADIUS_H */

@@ -1,1 +1,1599 @@
-/* placeholder */
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The store: opening, the write path (put, set_open, counters, commit),
+ * statistics.  Queries are in query.c, retention in expire.c; the on-disk
+ * layouts in FORMAT.md.
+ *
+ * Write path: puts only encode into memory (per-day block buffers, sealed
+ * and compressed every block_recs records) and append index entries to
+ * arenas; nothing touches LMDB until st_store_commit(), which writes the
+ * sealed blocks at the committed end of each segment, fsyncs, then applies
+ * everything in ONE write transaction.  A failed commit leaves the pending
+ * batch as it was, so a later commit retries it byte for byte (block
+ * numbers and offsets are derived from the committed catalogue, which did
+ * not change).
+ */
+#include "store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_BLOCK_RECS 64u
+#define DEFAULT_ZSTD_LEVEL 3
+/* A block is also sealed once its raw bytes pass this. */
+#define BLOCK_RAW_MAX (256u * 1024)
+
+static const char *const db_names[DB_N] = {
+	[DB_META] = "meta",
+	[DB_DAYS] = "days",
+	[DB_BLOCKS] = "blocks",
+	[DB_OPEN] = "open",
+	[DB_CTR] = "counters",
+	[DB_IX + IX_IP4] = "ix.ipv4",
+	[DB_IX + IX_ACCT] = "ix.account",
+	[DB_IX + IX_CALL] = "ix.calling",
+	[DB_IXO + IX_IP4] = "ixo.ipv4",
+	[DB_IXO + IX_ACCT] = "ixo.account",
+	[DB_IXO + IX_CALL] = "ixo.calling",
+};
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static const char *const err_names[ST_ELAST - ST_EBASE] = {
+	[ST_ECORRUPT - ST_EBASE] = "store data failed validation (corrupt)",
+	[ST_EVERSION - ST_EBASE] = "store format version not supported by this build",
+	[ST_ENOSTORE - ST_EBASE] = "not a store directory",
+	[ST_EMAPFULL - ST_EBASE] = "catalogue map full (raise the map size)",
+	[ST_EREADONLY - ST_EBASE] = "store is open read-only",
+	[ST_EINVAL - ST_EBASE] = "invalid argument",
+	[ST_ELMDB - ST_EBASE] = "LMDB failure",
+	[ST_EZSTD - ST_EBASE] = "zstd compression failure",
+	[ST_EEXPIRED - ST_EBASE] = "session ended before the store's expiry horizon",
+};
+
+const char *st_strerror(int err)
+{
+	if (err == 0)
+		return "success";
+	if (err >= ST_EBASE && err < ST_ELAST)
+		return err_names[err - ST_EBASE];
+	if (err < 0 && err > -4096)
+		return strerror(-err);
+	return "unknown error";
+}
+
+int st_mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_MAP_FULL:
+		return ST_EMAPFULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:
+		return ST_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return ST_EVERSION;
+	default:
+		return rc > 0 ? -rc : ST_ELMDB;
+	}
+}
+
+/* ---- catalogue values (FORMAT.md "Catalogue") ------------------------------ */
+
+void st_meta_write(uint8_t dst[ST_META_LEN], const struct st_meta *m)
+{
+	uint8_t *p = dst;
+	p = st_put_le32(p, m->version);
+	p = st_put_le32(p, 0); /* flags */
+	p = st_put_le64(p, (uint64_t)m->horizon);
+	p = st_put_le64(p, m->maxdur);
+	st_put_le64(p, m->nclosed);
+}
+
+int st_meta_parse(const MDB_val *v, struct st_meta *ret)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	uint32_t version, flags;
+	uint64_t horizon, maxdur, nclosed;
+	if (!dp_cur_le32(&c, &version))
+		return ST_ECORRUPT;
+	if (version != ST_FORMAT_VERSION)
+		return ST_EVERSION;
+	if (v->mv_size != ST_META_LEN)
+		return ST_ECORRUPT;
+	dp_cur_le32(&c, &flags);
+	dp_cur_le64(&c, &horizon);
+	dp_cur_le64(&c, &maxdur);
+	dp_cur_le64(&c, &nclosed);
+	if (flags != 0 || maxdur > (uint64_t)INT64_MAX)
+		return ST_ECORRUPT;
+	ret->version = version;
+	ret->horizon = st_u2i(horizon);
+	ret->maxdur = maxdur;
+	ret->nclosed = nclosed;
+	return 0;
+}
+
+int st_meta_get(st_store *st, MDB_txn *txn, struct st_meta *ret)
+{
+	MDB_val k = {5, (void *)"store"}, v;
+	int rc = mdb_get(txn, st->db[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return ST_ENOSTORE;
+	if (rc)
+		return st_mdb_err(rc);
+	return st_meta_parse(&v, ret);
+}
+
+static int meta_put(st_store *st, MDB_txn *txn, const struct st_meta *m)
+{
+	uint8_t b[ST_META_LEN];
+	st_meta_write(b, m);
+	MDB_val k = {5, (void *)"store"}, v = {sizeof(b), b};
+	return st_mdb_err(mdb_put(txn, st->db[DB_META], &k, &v, 0));
+}
+
+void st_dayinfo_write(uint8_t dst[ST_DAYINFO_LEN], const struct st_dayinfo *d)
+{
+	uint8_t *p = dst;
+	p = st_put_le64(p, d->size);
+	p = st_put_le32(p, d->nblocks);
+	p = st_put_le32(p, 0);
+	p = st_put_le64(p, d->nrecs);
+	st_put_le64(p, d->nexpired);
+}
+
+int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	uint32_t reserved;
+	struct st_dayinfo d;
+	if (v->mv_size != ST_DAYINFO_LEN)
+		return ST_ECORRUPT;
+	dp_cur_le64(&c, &d.size);
+	dp_cur_le32(&c, &d.nblocks);
+	dp_cur_le32(&c, &reserved);
+	dp_cur_le64(&c, &d.nrecs);
+	dp_cur_le64(&c, &d.nexpired);
+	if (reserved != 0 || d.nexpired > d.nrecs || d.size < ST_SEG_HDR_LEN)
+		return ST_ECORRUPT;
+	*ret = d;
+	return 0;
+}
+
+void st_blkinfo_write(uint8_t dst[ST_BLKINFO_LEN], const struct st_blkinfo *b)
+{
+	uint8_t *p = dst;
+	p = st_put_le64(p, b->offset);
+	p = st_put_le32(p, b->length);
+	p = st_put_le32(p, b->nrecs);
+	p = st_put_le64(p, (uint64_t)b->min_start);
+	p = st_put_le64(p, (uint64_t)b->min_stop);
+	st_put_le64(p, (uint64_t)b->max_stop);
+}
+
+int st_blkinfo_parse(const MDB_val *v, struct st_blkinfo *ret)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	struct st_blkinfo b;
+	uint64_t a, s0, s1;
+	if (v->mv_size != ST_BLKINFO_LEN)
+		return ST_ECORRUPT;
+	dp_cur_le64(&c, &b.offset);
+	dp_cur_le32(&c, &b.length);
+	dp_cur_le32(&c, &b.nrecs);
+	dp_cur_le64(&c, &a);
+	dp_cur_le64(&c, &s0);
+	dp_cur_le64(&c, &s1);
+	b.min_start = st_u2i(a);
+	b.min_stop = st_u2i(s0);
+	b.max_stop = st_u2i(s1);
+	if (b.length < ST_BLK_HDR_LEN || b.length > st_blk_bound(ST_BLK_MAX_RAW) ||
+	    b.nrecs == 0 || b.nrecs > ST_BLK_MAX_RECS || b.offset < ST_SEG_HDR_LEN ||
+	    b.offset > (uint64_t)INT64_MAX - b.length || b.min_stop > b.max_stop)
+		return ST_ECORRUPT;
+	*ret = b;
+	return 0;
+}
+
+void st_daykey(uint8_t dst[ST_DAYKEY_LEN], int32_t day)
+{
+	st_put_be32(dst, (uint32_t)day ^ 0x80000000u);
+}
+
+int32_t st_daykey_day(const uint8_t *k)
+{
+	uint32_t u = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+	u ^= 0x80000000u;
+	int32_t d;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], int32_t day, uint32_t block)
+{
+	st_daykey(dst, day);
+	st_put_be32(dst + 4, block);
+}
+
+/* ---- index keys (FORMAT.md "Indexes") --------------------------------------- */
+
+size_t st_ix_key(unsigned ix, const struct rt_session *s, uint8_t *dst)
+{
+	uint8_t *p = dst;
+	const struct rt_text *t;
+	switch (ix) {
+	case IX_IP4:
+		if (!s->has_ipv4)
+			return 0;
+		memcpy(p, s->ipv4, 4);
+		p += 4;
+		break;
+	case IX_ACCT:
+	case IX_CALL:
+		t = ix == IX_ACCT ? &s->account : &s->calling_number;
+		if (t->len == 0)
+			return 0;
+		*p++ = t->len;
+		memcpy(p, t->v, t->len);
+		p += t->len;
+		break;
+	default:
+		return 0;
+	}
+	p = st_put_time_key(p, s->start_ns);
+	return (size_t)(p - dst);
+}
+
+size_t st_ix_ref(uint64_t dur, uint32_t block, uint32_t idx, uint8_t *dst)
+{
+	uint8_t *p = dst;
+	p = st_put_varint(p, dur);
+	p = st_put_varint(p, block);
+	p = st_put_varint(p, idx);
+	return (size_t)(p - dst);
+}
+
+int st_ix_ref_parse(const MDB_val *v, uint64_t *ret_dur, uint32_t *ret_block,
+		    uint32_t *ret_idx)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	uint64_t dur, block, idx;
+	if (!dp_cur_varint(&c, &dur) || !dp_cur_varint(&c, &block) ||
+	    !dp_cur_varint(&c, &idx) || dp_cur_left(&c) != 0)
+		return ST_ECORRUPT;
+	if (dur > (uint64_t)INT64_MAX || block > UINT32_MAX || idx >= ST_BLK_MAX_RECS)
+		return ST_ECORRUPT;
+	*ret_dur = dur;
+	*ret_block = (uint32_t)block;
+	*ret_idx = (uint32_t)idx;
+	return 0;
+}
+
+size_t st_open_key(const struct rt_session *s, uint8_t *dst)
+{
+	dst[0] = s->nas_ip.family;
+	memset(dst + 1, 0, 16);
+	if (s->nas_ip.family == 4)
+		memcpy(dst + 1, s->nas_ip.a, 4);
+	else if (s->nas_ip.family == 6)
+		memcpy(dst + 1, s->nas_ip.a, 16);
+	memcpy(dst + 17, s->session_id.v, s->session_id.len);
+	return 17 + (size_t)s->session_id.len;
+}
+
+/* ---- pending lists ------------------------------------------------------------ */
+
+static int kv_reserve(struct st_kvlist *l, size_t klen, size_t dlen)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 1024;
+		size_t *no = realloc(l->off, nc * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		l->off = no;
+		l->cap = nc;
+	}
+	return st_buf_reserve(&l->arena, 4 + klen + dlen);
+}
+
+/* After kv_reserve: cannot fail. */
+static void kv_add(struct st_kvlist *l, const void *k, size_t klen, const void *d, size_t dlen)
+{
+	uint8_t *p = l->arena.p + l->arena.len;
+	l->off[l->n++] = l->arena.len;
+	p = st_put_le16(p, (uint16_t)klen);
+	p = st_put_le16(p, (uint16_t)dlen);
+	memcpy(p, k, klen);
+	if (dlen)
+		memcpy(p + klen, d, dlen);
+	l->arena.len += 4 + klen + dlen;
+}
+
+static void kv_at(const struct st_kvlist *l, size_t i, MDB_val *k, MDB_val *d)
+{
+	const uint8_t *p = l->arena.p + l->off[i];
+	k->mv_size = (size_t)p[0] | (size_t)p[1] << 8;
+	d->mv_size = (size_t)p[2] | (size_t)p[3] << 8;
+	k->mv_data = (void *)(p + 4);
+	d->mv_data = (void *)(p + 4 + k->mv_size);
+}
+
+static void kv_clear(struct st_kvlist *l)
+{
+	l->n = 0;
+	l->arena.len = 0;
+}
+
+static void kv_done(struct st_kvlist *l)
+{
+	st_buf_done(&l->arena);
+	free(l->off);
+	memset(l, 0, sizeof(*l));
+}
+
+/* LMDB's default order: memcmp over the common length, shorter first. */
+static int val_cmp(const MDB_val *a, const MDB_val *b)
+{
+	size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+	int c = memcmp(a->mv_data, b->mv_data, n);
+	if (c)
+		return c;
+	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
+}
+
+static int kv_cmp_full(const void *x, const void *y, void *arg)
+{
+	const struct st_kvlist *l = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	const uint8_t *p = l->arena.p + i, *q = l->arena.p + j;
+	MDB_val ka = {(size_t)p[0] | (size_t)p[1] << 8, (void *)(p + 4)};
+	MDB_val kb = {(size_t)q[0] | (size_t)q[1] << 8, (void *)(q + 4)};
+	int c = val_cmp(&ka, &kb);
+	if (c)
+		return c;
+	MDB_val da = {(size_t)p[2] | (size_t)p[3] << 8, (void *)(p + 4 + ka.mv_size)};
+	MDB_val db = {(size_t)q[2] | (size_t)q[3] << 8, (void *)(q + 4 + kb.mv_size)};
+	return val_cmp(&da, &db);
+}
+
+/* By key, then by insertion order (arena offsets grow). */
+static int kv_cmp_key_seq(const void *x, const void *y, void *arg)
+{
+	const struct st_kvlist *l = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	const uint8_t *p = l->arena.p + i, *q = l->arena.p + j;
+	MDB_val ka = {(size_t)p[0] | (size_t)p[1] << 8, (void *)(p + 4)};
+	MDB_val kb = {(size_t)q[0] | (size_t)q[1] << 8, (void *)(q + 4)};
+	int c = val_cmp(&ka, &kb);
+	if (c)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+static void kv_sort(struct st_kvlist *l, int (*cmp)(const void *, const void *, void *))
+{
+	if (l->n > 1)
+		qsort_r(l->off, l->n, sizeof(size_t), cmp, l);
+}
+
+/* ---- per-day writer state -------------------------------------------------------- */
+
+static void pday_free(struct st_pday *d)
+{
+	if (!d)
+		return;
+	st_buf_done(&d->raw);
+	st_buf_done(&d->out);
+	free(d->pb);
+	free(d);
+}
+
+int st_pday_find(st_store *st, int32_t day, struct st_pday **ret)
+{
+	size_t lo = 0, hi = st->ndays;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (st->days[mid]->day < day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < st->ndays && st->days[lo]->day == day) {
+		*ret = st->days[lo];
+		return 0;
+	}
+	if (st->ndays == st->cap_days) {
+		size_t nc = st->cap_days ? st->cap_days * 2 : 64;
+		struct st_pday **nd = realloc(st->days, nc * sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		st->days = nd;
+		st->cap_days = nc;
+	}
+	struct st_pday *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->day = day;
+	memmove(st->days + lo + 1, st->days + lo, (st->ndays - lo) * sizeof(*st->days));
+	st->days[lo] = d;
+	st->ndays++;
+	*ret = d;
+	return 0;
+}
+
+void st_pday_remove(st_store *st, int32_t day)
+{
+	for (size_t i = 0; i < st->ndays; i++) {
+		if (st->days[i]->day != day)
+			continue;
+		if (st->last_day == st->days[i])
+			st->last_day = NULL;
+		pday_free(st->days[i]);
+		memmove(st->days + i, st->days + i + 1, (st->ndays - i - 1) * sizeof(*st->days));
+		st->ndays--;
+		return;
+	}
+}
+
+/* Compress the block being filled into d->out. */
+static int pday_seal(st_store *st, struct st_pday *d)
+{
+	if (d->nrecs == 0)
+		return 0;
+	if (d->npb == d->cap_pb) {
+		size_t nc = d->cap_pb ? d->cap_pb * 2 : 16;
+		struct st_pblk *np = realloc(d->pb, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		d->pb = np;
+		d->cap_pb = nc;
+	}
+	if (st_buf_reserve(&d->out, st_blk_bound(d->raw.len)))
+		return -ENOMEM;
+	struct st_blk_hdr h = {
+		.nrecs = d->nrecs,
+		.raw_len = (uint32_t)d->raw.len,
+		.day = d->day,
+		.block_no = d->ci.nblocks + (uint32_t)d->npb,
+	};
+	size_t n;
+	int rc = st_blk_seal(st->cctx, &h, d->raw.p, d->out.p + d->out.len, &n);
+	if (rc)
+		return rc;
+	d->pb[d->npb++] = (struct st_pblk){
+		.off = d->out.len,
+		.length = (uint32_t)n,
+		.nrecs = d->nrecs,
+		.min_start = d->min_start,
+		.min_stop = d->min_stop,
+		.max_stop = d->max_stop,
+	};
+	d->out.len += n;
+	d->raw.len = 0;
+	d->nrecs = 0;
+	return 0;
+}
+
+/* ---- open and close ----------------------------------------------------------------- */
+
+static int dbis_open(st_store *st, MDB_txn *txn)
+{
+	for (unsigned i = 0; i < DB_N; i++) {
+		unsigned f = i >= DB_IX ? MDB_DUPSORT : 0;
+		if (st->writable)
+			f |= MDB_CREATE;
+		int rc = mdb_dbi_open(txn, db_names[i], f, &st->db[i]);
+		if (rc == MDB_NOTFOUND)
+			return ST_ENOSTORE;
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+/* Writer: load the day table; cut crash leftovers; drop orphan segments. */
+static int writer_load(st_store *st, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->db[DB_DAYS], &cur);
+	if (rc)
+		return st_mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct st_dayinfo di;
+		struct st_pday *d;
+		if (k.mv_size != ST_DAYKEY_LEN || st_dayinfo_parse(&v, &di)) {
+			rc = ST_ECORRUPT;
+			goto out_cursor;
+		}
+		rc = st_pday_find(st, st_daykey_day(k.mv_data), &d);
+		if (rc)
+			goto out_cursor;
+		d->known = true;
+		d->ci = di;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = st_mdb_err(rc);
+		goto out_cursor;
+	}
+	rc = 0;
+
+	/* Bytes after the committed end are an interrupted commit's. */
+	for (size_t i = 0; i < st->ndays; i++) {
+		char name[24];
+		struct stat sb;
+		st_day_name(st->days[i]->day, name);
+		strcat(name, ".seg");
+		if (fstatat(st->segfd, name, &sb, 0) == 0 &&
+		    (uint64_t)sb.st_size > st->days[i]->ci.size) {
+			int fd = openat(st->segfd, name, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || ftruncate(fd, (off_t)st->days[i]->ci.size) != 0) {
+				rc = -errno;
+				if (fd >= 0)
+					close(fd);
+				goto out_cursor;
+			}
+			close(fd);
+		}
+	}
+
+	/* Segments the catalogue does not name: a first commit that never
+	 * committed, or an expiry interrupted between commit and unlink. */
+	int dfd = dup(st->segfd);
+	if (dfd < 0) {
+		rc = -errno;
+		goto out_cursor;
+	}
+	DIR *dir = fdopendir(dfd);
+	if (!dir) {
+		rc = -errno;
+		close(dfd);
+		goto out_cursor;
+	}
+	rewinddir(dir);
+	struct dirent *de;
+	bool removed = false;
+	while ((de = readdir(dir))) {
+		int32_t day;
+		struct st_pday *d = NULL;
+		if (!st_day_parse_segname(de->d_name, &day))
+			continue;
+		for (size_t i = 0; i < st->ndays; i++)
+			if (st->days[i]->day == day)
+				d = st->days[i];
+		if (!d && unlinkat(st->segfd, de->d_name, 0) == 0)
+			removed = true;
+	}
+	closedir(dir);
+	if (removed)
+		fsync(st->segfd);
+
+out_cursor:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* fsync the store directory and its parent (after creating entries). */
+static int fsync_dirs(int dirfd)
+{
+	if (fsync(dirfd) != 0)
+		return -errno;
+	int pfd = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	int rc = fsync(pfd) != 0 ? -errno : 0;
+	close(pfd);
+	return rc;
+}
+
+int st_store_open(const char *dir, unsigned flags, st_store **ret)
+{
+	return st_store_open_with(dir, flags, NULL, ret);
+}
+
+int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opts *o,
+		       st_store **ret)
+{
+	bool create = flags & ST_OPEN_CREATE;
+	struct st_open_opts opts = {0};
+	MDB_txn *txn = NULL;
+	st_store *st;
+	int rc;
+
+	if (!dir || !ret || (flags & ~(unsigned)(ST_OPEN_WRITE | ST_OPEN_CREATE)))
+		return ST_EINVAL;
+	if (o)
+		opts = *o;
+	if (opts.block_recs > ST_BLK_MAX_RECS)
+		return ST_EINVAL;
+	if (!opts.map_size)
+		opts.map_size = sizeof(size_t) >= 8 ? UINT64_C(64) << 30 : UINT64_C(1) << 30;
+	if (opts.map_size > SIZE_MAX)
+		return ST_EINVAL;
+	if (!opts.block_recs)
+		opts.block_recs = DEFAULT_BLOCK_RECS;
+	if (!opts.zstd_level)
+		opts.zstd_level = DEFAULT_ZSTD_LEVEL;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->dirfd = st->segfd = -1;
+	for (unsigned i = 0; i < ST_FDCACHE_N; i++)
+		st->fdc[i].fd = -1;
+	st->writable = flags & (ST_OPEN_WRITE | ST_OPEN_CREATE);
+	st->block_recs = opts.block_recs;
+	st->block_raw_max = BLOCK_RAW_MAX;
+	st->dir = strdup(dir);
+	if (!st->dir) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+
+	bool made = false;
+	if (create) {
+		if (mkdir(dir, 0700) == 0)
+			made = true;
+		else if (errno != EEXIST) {
+			rc = -errno;
+			goto out_free;
+		}
+	}
+	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		rc = errno == ENOENT ? ST_ENOSTORE : -errno;
+		goto out_free;
+	}
+	if (faccessat(st->dirfd, "catalog.mdb", F_OK, 0) != 0) {
+		if (errno != ENOENT || !create) {
+			rc = errno == ENOENT ? ST_ENOSTORE : -errno;
+			goto out_free;
+		}
+		made = true;
+	}
+	if (create && mkdirat(st->dirfd, "seg", 0700) != 0 && errno != EEXIST) {
+		rc = -errno;
+		goto out_free;
+	}
+	st->segfd = openat(st->dirfd, "seg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->segfd < 0) {
+		rc = errno == ENOENT ? ST_ENOSTORE : -errno;
+		goto out_free;
+	}
+	/* One writer per store: segment appends are not coordinated by LMDB. */
+	if (st->writable && flock(st->segfd, LOCK_EX | LOCK_NB) != 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto out_free;
+	}
+
+	size_t plen = strlen(dir) + sizeof("/catalog.mdb");
+	char *path = malloc(plen);
+	if (!path) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	snprintf(path, plen, "%s/catalog.mdb", dir);
+	rc = mdb_env_create(&st->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(st->env, DB_N + 2);
+	if (!rc)
+		rc = mdb_env_set_mapsize(st->env, (size_t)opts.map_size);
+	if (!rc)
+		rc = mdb_env_open(st->env, path,
+				  MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD |
+					  (st->writable ? 0 : MDB_RDONLY),
+				  0600);
+	free(path);
+	if (rc) {
+		rc = rc == ENOENT ? ST_ENOSTORE : st_mdb_err(rc);
+		goto out_env;
+	}
+
+	rc = mdb_txn_begin(st->env, NULL, st->writable ? 0 : MDB_RDONLY, &txn);
+	if (rc) {
+		rc = st_mdb_err(rc);
+		goto out_env;
+	}
+	rc = dbis_open(st, txn);
+	if (rc)
+		goto out_txn;
+	rc = st_meta_get(st, txn, &st->meta);
+	if (rc == ST_ENOSTORE && create) {
+		st->meta = (struct st_meta){.version = ST_FORMAT_VERSION, .horizon = RT_TIME_NONE};
+		rc = meta_put(st, txn, &st->meta);
+	}
+	if (rc)
+		goto out_txn;
+	if (st->writable) {
+		MDB_stat ms;
+		rc = st_mdb_err(mdb_stat(txn, st->db[DB_OPEN], &ms));
+		if (rc)
+			goto out_txn;
+		st->open_committed = ms.ms_entries;
+		rc = writer_load(st, txn);
+		if (rc)
+			goto out_txn;
+	}
+	rc = st_mdb_err(mdb_txn_commit(txn));
+	txn = NULL;
+	if (rc)
+		goto out_env;
+	if (made) {
+		/* a new store: make its directory entries durable too */
+		rc = fsync_dirs(st->dirfd);
+		if (rc)
+			goto out_env;
+	}
+
+	st->dctx = ZSTD_createDCtx();
+	if (!st->dctx) {
+		rc = -ENOMEM;
+		goto out_env;
+	}
+	if (st->writable) {
+		st->cctx = ZSTD_createCCtx();
+		if (!st->cctx) {
+			rc = -ENOMEM;
+			goto out_env;
+		}
+		rc = st_cctx_setup(st->cctx, opts.zstd_level);
+		if (rc)
+			goto out_env;
+	}
+	*ret = st;
+	return 0;
+
+out_txn:
+	mdb_txn_abort(txn);
+out_env:
+	/* st_store_close() frees whatever was built; nothing is pending. */
+	st->writable = false;
+	st_store_close(st);
+	return rc;
+out_free:
+	if (st->segfd >= 0)
+		close(st->segfd);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	free(st->dir);
+	free(st);
+	return rc;
+}
+
+static void pending_drop(st_store *st)
+{
+	for (unsigned i = 0; i < IX_N; i++)
+		kv_clear(&st->pix[i]);
+	for (size_t i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		d->raw.len = 0;
+		d->nrecs = 0;
+		d->out.len = 0;
+		d->npb = 0;
+	}
+	st->pend_closed = 0;
+	st->pend_maxdur = 0;
+	st->open_replace = false;
+	kv_clear(&st->popen);
+	kv_clear(&st->pclosed);
+	for (size_t i = 0; i < st->npctr; i++)
+		free(st->pctr[i].name);
+	st->npctr = 0;
+}
+
+void st_store_close(st_store *st)
+{
+	if (!st)
+		return;
+	if (st->writable)
+		(void)st_store_commit(st); /* void API: a failed batch is given up */
+	pending_drop(st);
+	for (unsigned i = 0; i < IX_N; i++)
+		kv_done(&st->pix[i]);
+	kv_done(&st->popen);
+	kv_done(&st->pclosed);
+	free(st->pctr);
+	for (size_t i = 0; i < st->ndays; i++)
+		pday_free(st->days[i]);
+	free(st->days);
+	for (unsigned i = 0; i < ST_BCACHE_N; i++)
+		st_bcache_done(&st->bc[i]);
+	for (unsigned i = 0; i < ST_FDCACHE_N; i++)
+		if (st->fdc[i].fd >= 0)
+			close(st->fdc[i].fd);
+	st_buf_done(&st->comp);
+	ZSTD_freeCCtx(st->cctx);
+	ZSTD_freeDCtx(st->dctx);
+	if (st->rtxn)
+		mdb_txn_abort(st->rtxn);
+	if (st->env)
+		mdb_env_close(st->env);
+	if (st->segfd >= 0)
+		close(st->segfd); /* releases the writer lock */
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	free(st->dir);
+	free(st);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+int st_store_put_closed(st_store *st, const struct rt_session *s)
+{
+	uint8_t keys[IX_N][ST_IXKEY_MAX], ref[ST_IXREF_MAX], okey[ST_OPENKEY_MAX];
+	size_t klen[IX_N], rlen, oklen = 0;
+	struct st_pday *d;
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (!s || s->stop_ns == RT_TIME_NONE)
+		return ST_EINVAL;
+	rc = st_rec_check(s);
+	if (rc)
+		return rc;
+	if (st->meta.horizon != RT_TIME_NONE && s->stop_ns < st->meta.horizon)
+		return ST_EEXPIRED;
+
+	int32_t day = st_day_of(s->stop_ns);
+	d = st->last_day;
+	if (!d || d->day != day) {
+		rc = st_pday_find(st, day, &d);
+		if (rc)
+			return rc;
+		st->last_day = d;
+	}
+	if (d->nrecs >= st->block_recs || d->raw.len >= st->block_raw_max) {
+		rc = pday_seal(st, d);
+		if (rc)
+			return rc;
+	}
+
+	/* Reserve everything first: the put is taken whole or not at all. */
+	uint64_t dur = (uint64_t)s->stop_ns - (uint64_t)s->start_ns;
+	rlen = st_ix_ref(dur, d->ci.nblocks + (uint32_t)d->npb, d->nrecs, ref);
+	bool unopen = st->open_replace ? st->popen.n > 0 : st->open_committed > 0;
+	if (st_buf_reserve(&d->raw, ST_REC_MAX))
+		return -ENOMEM;
+	for (unsigned i = 0; i < IX_N; i++) {
+		klen[i] = st_ix_key(i, s, keys[i]);
+		if (klen[i] && kv_reserve(&st->pix[i], klen[i], rlen))
+			return -ENOMEM;
+	}
+	if (unopen) {
+		oklen = st_open_key(s, okey);
+		if (kv_reserve(&st->pclosed, oklen, 0))
+			return -ENOMEM;
+	}
+
+	if (d->nrecs == 0) {
+		d->prev_start = 0;
+		d->min_start = s->start_ns;
+		d->min_stop = d->max_stop = s->stop_ns;
+	}
+	d->raw.len += st_rec_encode(s, d->prev_start, ST_ENC_NO_TRACKER, d->raw.p + d->raw.len);
+	d->nrecs++;
+	d->prev_start = s->start_ns;
+	if (s->start_ns < d->min_start)
+		d->min_start = s->start_ns;
+	if (s->stop_ns < d->min_stop)
+		d->min_stop = s->stop_ns;
+	if (s->stop_ns > d->max_stop)
+		d->max_stop = s->stop_ns;
+	for (unsigned i = 0; i < IX_N; i++)
+		if (klen[i])
+			kv_add(&st->pix[i], keys[i], klen[i], ref, rlen);
+	if (unopen)
+		kv_add(&st->pclosed, okey, oklen, NULL, 0);
+	st->pend_closed++;
+	if (dur > st->pend_maxdur)
+		st->pend_maxdur = dur;
+	return 0;
+}
+
+int st_store_set_open(st_store *st, const struct rt_session *s, size_t n)
+{
+	struct st_kvlist nl = {0};
+	uint8_t okey[ST_OPENKEY_MAX], rec[ST_REC_MAX];
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (n && !s)
+		return ST_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].stop_ns != RT_TIME_NONE || st_rec_check(&s[i]))
+			return ST_EINVAL;
+	}
+	/* Build aside, then swap: a failure leaves the previous state. */
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = st_open_key(&s[i], okey);
+		size_t rl = st_rec_encode(&s[i], 0, 0, rec);
+		rc = kv_reserve(&nl, kl, rl);
+		if (rc) {
+			kv_done(&nl);
+			return rc;
+		}
+		kv_add(&nl, okey, kl, rec, rl);
+	}
+	kv_done(&st->popen);
+	st->popen = nl;
+	kv_clear(&st->pclosed); /* closes before the new set are superseded */
+	st->open_replace = true;
+	return 0;
+}
+
+int st_store_counter_add(st_store *st, const char *name, uint64_t delta)
+{
+	if (!st->writable)
+		return ST_EREADONLY;
+	size_t len = name ? strlen(name) : 0;
+	if (len == 0 || len > 255)
+		return ST_EINVAL;
+	for (size_t i = 0; i < st->npctr; i++) {
+		if (strcmp(st->pctr[i].name, name) == 0) {
+			uint64_t v = st->pctr[i].delta + delta;
+			st->pctr[i].delta = v < delta ? UINT64_MAX : v;
+			return 0;
+		}
+	}
+	if (st->npctr == st->cap_pctr) {
+		size_t nc = st->cap_pctr ? st->cap_pctr * 2 : 16;
+		struct st_pctr *np = realloc(st->pctr, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		st->pctr = np;
+		st->cap_pctr = nc;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	st->pctr[st->npctr++] = (struct st_pctr){copy, delta};
+	return 0;
+}
+
+/* ---- commit ------------------------------------------------------------------------ */
+
+static int write_full(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+static uint64_t pday_base(const struct st_pday *d)
+{
+	return d->known ? d->ci.size : ST_SEG_HDR_LEN;
+}
+
+/* Undo the file part of a failed commit (best effort: bytes after the
+ * committed end are ignored anyway). */
+static void files_undo(st_store *st, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++) {
+		struct st_pday *d = st->days[i];
+		char name[24];
+		if (!d->npb)
+			continue;
+		st_day_name(d->day, name);
+		strcat(name, ".seg");
+		if (!d->known) {
+			unlinkat(st->segfd, name, 0);
+			continue;
+		}
+		int fd = openat(st->segfd, name, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (ftruncate(fd, (off_t)d->ci.size) != 0) {
+				/* ignored: reopen cuts at the committed end */
+			}
+			close(fd);
+		}
+	}
+}
+
+/* Append each day's sealed blocks at its committed end, durably. */
+static int files_write(st_store *st)
+{
+	bool created = false;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		char name[24];
+		int fd;
+		if (!d->npb)
+			continue;
+		st_day_name(d->day, name);
+		strcat(name, ".seg");
+		if (d->known) {
+			fd = openat(st->segfd, name, O_WRONLY | O_CLOEXEC);
+		} else {
+			fd = openat(st->segfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			created = true;
+		}
+		if (fd < 0) {
+			rc = -errno;
+			break;
+		}
+		if (!d->known) {
+			uint8_t h[ST_SEG_HDR_LEN];
+			st_seg_hdr_write(h, d->day);
+			rc = write_full(fd, h, sizeof(h), 0);
+		}
+		if (!rc)
+			rc = write_full(fd, d->out.p, d->out.len, pday_base(d));
+		if (!rc && fdatasync(fd) != 0)
+			rc = -errno;
+		close(fd);
+		if (rc) {
+			i++;
+			break;
+		}
+	}
+	if (!rc && created && fsync(st->segfd) != 0)
+		rc = -errno;
+	if (rc)
+		files_undo(st, i);
+	return rc;
+}
+
+/* Put an open session (key, record) and its index entries. */
+static int open_insert(st_store *st, MDB_txn *txn, MDB_val *k, MDB_val *v, struct rt_session *s)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	int rc = mdb_put(txn, st->db[DB_OPEN], k, v, 0);
+	if (rc)
+		return st_mdb_err(rc);
+	if (st_rec_decode(&c, 0, s)) /* our own encoding: cannot fail */
+		return ST_EINVAL;
+	for (unsigned i = 0; i < IX_N; i++) {
+		uint8_t key[ST_IXKEY_MAX];
+		MDB_val ik = {st_ix_key(i, s, key), key};
+		if (!ik.mv_size)
+			continue;
+		rc = mdb_put(txn, st->db[DB_IXO + i], &ik, k, 0);
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+/* Delete every open-index entry that points at key (when its record cannot
+ * be decoded to find them directly). */
+static int open_purge_refs(st_store *st, MDB_txn *txn, const MDB_val *key)
+{
+	for (unsigned i = 0; i < IX_N; i++) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+		int rc = mdb_cursor_open(txn, st->db[DB_IXO + i], &cur);
+		if (rc)
+			return st_mdb_err(rc);
+		/* after mdb_cursor_del, MDB_NEXT yields the entry that followed */
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			if (val_cmp(&v, key) == 0) {
+				rc = mdb_cursor_del(cur, 0);
+				if (rc)
+					break;
+			}
+		}
+		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+int st_open_unindex(st_store *st, MDB_txn *txn, const MDB_val *key, const MDB_val *val)
+{
+	struct dp_cur c = dp_cur_make(val->mv_data, val->mv_size);
+	struct rt_session *s = &st->wrow;
+	if (st_rec_decode(&c, 0, s) || dp_cur_left(&c) || s->stop_ns != RT_TIME_NONE)
+		return open_purge_refs(st, txn, key);
+	for (unsigned i = 0; i < IX_N; i++) {
+		uint8_t k[ST_IXKEY_MAX];
+		MDB_val ik = {st_ix_key(i, s, k), k};
+		MDB_val d = *key;
+		if (!ik.mv_size)
+			continue;
+		int rc = mdb_del(txn, st->db[DB_IXO + i], &ik, &d);
+		if (rc && rc != MDB_NOTFOUND)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+static int open_delete(st_store *st, MDB_txn *txn, MDB_val *k)
+{
+	MDB_val v;
+	int rc = mdb_get(txn, st->db[DB_OPEN], k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return st_mdb_err(rc);
+	/* v points into the map; unindex before the delete frees its page */
+	rc = st_open_unindex(st, txn, k, &v);
+	if (rc)
+		return rc;
+	return st_mdb_err(mdb_del(txn, st->db[DB_OPEN], k, NULL));
+}
+
+static bool in_sorted_keys(const struct st_kvlist *l, const MDB_val *k)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		MDB_val mk, md;
+		kv_at(l, mid, &mk, &md);
+		int c = val_cmp(&mk, k);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Replace the stored open set with st->popen minus keys closed since. */
+static int open_replace(st_store *st, MDB_txn *txn)
+{
+	struct st_kvlist del = {0};
+	MDB_cursor *cur = NULL;
+	bool *keep = NULL;
+	size_t n = 0;
+	int rc;
+
+	kv_sort(&st->pclosed, kv_cmp_key_seq);
+	kv_sort(&st->popen, kv_cmp_key_seq);
+	/* Keep the last of equal keys and drop the closed ones, in place. */
+	for (size_t i = 0; i < st->popen.n; i++) {
+		MDB_val k, v, k2, v2;
+		kv_at(&st->popen, i, &k, &v);
+		if (i + 1 < st->popen.n) {
+			kv_at(&st->popen, i + 1, &k2, &v2);
+			if (val_cmp(&k, &k2) == 0)
+				continue;
+		}
+		if (in_sorted_keys(&st->pclosed, &k))
+			continue;
+		st->popen.off[n++] = st->popen.off[i];
+	}
+	st->popen.n = n;
+	keep = calloc(n ? n : 1, sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+
+	/* Merge the stored set (sorted by LMDB) with the new one. */
+	rc = mdb_cursor_open(txn, st->db[DB_OPEN], &cur);
+	if (rc) {
+		rc = st_mdb_err(rc);
+		goto out_keep;
+	}
+	size_t j = 0;
+	MDB_val ck, cv;
+	for (rc = mdb_cursor_get(cur, &ck, &cv, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) {
+		MDB_val nk, nv;
+		int c = 1;
+		while (j < n) {
+			kv_at(&st->popen, j, &nk, &nv);
+			c = val_cmp(&nk, &ck);
+			if (c >= 0)
+				break;
+			j++;
+		}
+		if (j < n && c == 0 && val_cmp(&nv, &cv) == 0) {
+			keep[j++] = true;
+			continue;
+		}
+		rc = kv_reserve(&del, ck.mv_size, 0);
+		if (rc)
+			goto out_cursor;
+		kv_add(&del, ck.mv_data, ck.mv_size, NULL, 0);
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = st_mdb_err(rc);
+		goto out_cursor;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+
+	for (size_t i = 0; i < del.n; i++) {
+		MDB_val k, v;
+		kv_at(&del, i, &k, &v);
+		rc = open_delete(st, txn, &k);
+		if (rc)
+			goto out_del;
+	}
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k, v;
+		if (keep[i])
+			continue;
+		kv_at(&st->popen, i, &k, &v);
+		rc = open_insert(st, txn, &k, &v, &st->wrow);
+		if (rc)
+			goto out_del;
+	}
+	rc = 0;
+	goto out_del;
+
+out_cursor:
+	mdb_cursor_close(cur);
+out_del:
+	kv_done(&del);
+out_keep:
+	free(keep);
+	return rc;
+}
+
+static int apply_open(st_store *st, MDB_txn *txn)
+{
+	if (st->open_replace)
+		return open_replace(st, txn);
+	for (size_t i = 0; i < st->pclosed.n; i++) {
+		MDB_val k, v;
+		kv_at(&st->pclosed, i, &k, &v);
+		int rc = open_delete(st, txn, &k);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int apply_blocks(st_store *st, MDB_txn *txn)
+{
+	for (size_t i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		uint64_t base = pday_base(d);
+		struct st_dayinfo ci = d->known ? d->ci : (struct st_dayinfo){0};
+		int rc;
+		if (!d->npb)
+			continue;
+		for (size_t b = 0; b < d->npb; b++) {
+			const struct st_pblk *p = &d->pb[b];
+			struct st_blkinfo bi = {
+				.offset = base + p->off,
+				.length = p->length,
+				.nrecs = p->nrecs,
+				.min_start = p->min_start,
+				.min_stop = p->min_stop,
+				.max_stop = p->max_stop,
+			};
+			uint8_t kb[ST_BLKKEY_LEN], vb[ST_BLKINFO_LEN];
+			st_blkkey(kb, d->day, ci.nblocks + (uint32_t)b);
+			st_blkinfo_write(vb, &bi);
+			MDB_val k = {sizeof(kb), kb}, v = {sizeof(vb), vb};
+			rc = mdb_put(txn, st->db[DB_BLOCKS], &k, &v, MDB_APPEND);
+			if (rc == MDB_KEYEXIST) /* not the last day: plain insert */
+				rc = mdb_put(txn, st->db[DB_BLOCKS], &k, &v, 0);
+			if (rc)
+				return st_mdb_err(rc);
+			ci.nrecs += p->nrecs;
+		}
+		ci.size = base + d->out.len;
+		ci.nblocks += (uint32_t)d->npb;
+		uint8_t kb[ST_DAYKEY_LEN], vb[ST_DAYINFO_LEN];
+		st_daykey(kb, d->day);
+		st_dayinfo_write(vb, &ci);
+		MDB_val k = {sizeof(kb), kb}, v = {sizeof(vb), vb};
+		rc = mdb_put(txn, st->db[DB_DAYS], &k, &v, 0);
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+static int apply_index(st_store *st, MDB_txn *txn)
+{
+	for (unsigned i = 0; i < IX_N; i++) {
+		struct st_kvlist *l = &st->pix[i];
+		MDB_cursor *cur;
+		if (!l->n)
+			continue;
+		/* Sorted inserts walk the B-tree in order: far fewer page
+		 * touches than the arrival order. */
+		kv_sort(l, kv_cmp_full);
+		int rc = mdb_cursor_open(txn, st->db[DB_IX + i], &cur);
+		if (rc)
+			return st_mdb_err(rc);
+		for (size_t j = 0; j < l->n && !rc; j++) {
+			MDB_val k, v;
+			kv_at(l, j, &k, &v);
+			rc = mdb_cursor_put(cur, &k, &v, 0);
+		}
+		mdb_cursor_close(cur);
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+static int apply_counters(st_store *st, MDB_txn *txn)
+{
+	for (size_t i = 0; i < st->npctr; i++) {
+		MDB_val k = {strlen(st->pctr[i].name), st->pctr[i].name}, v;
+		uint64_t cur = 0;
+		int rc = mdb_get(txn, st->db[DB_CTR], &k, &v);
+		if (rc == 0) {
+			struct dp_cur c = dp_cur_make(v.mv_data, v.mv_size);
+			if (v.mv_size != 8 || !dp_cur_le64(&c, &cur))
+				return ST_ECORRUPT;
+		} else if (rc != MDB_NOTFOUND) {
+			return st_mdb_err(rc);
+		}
+		uint64_t nv = cur + st->pctr[i].delta;
+		if (nv < cur)
+			nv = UINT64_MAX;
+		uint8_t b[8];
+		st_put_le64(b, nv);
+		v = (MDB_val){sizeof(b), b};
+		rc = mdb_put(txn, st->db[DB_CTR], &k, &v, 0);
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	return 0;
+}
+
+static bool pending_any(const st_store *st)
+{
+	if (st->pend_closed || st->open_replace || st->pclosed.n || st->npctr)
+		return true;
+	return false;
+}
+
+int st_store_commit(st_store *st)
+{
+	struct st_meta m;
+	MDB_txn *txn;
+	MDB_stat ms;
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (!pending_any(st))
+		return 0;
+	for (size_t i = 0; i < st->ndays; i++) {
+		rc = pday_seal(st, st->days[i]);
+		if (rc)
+			return rc;
+	}
+	rc = files_write(st);
+	if (rc)
+		return rc;
+
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc) {
+		rc = st_mdb_err(rc);
+		goto out_files;
+	}
+	rc = apply_open(st, txn);
+	if (!rc)
+		rc = apply_blocks(st, txn);
+	if (!rc)
+		rc = apply_index(st, txn);
+	if (!rc)
+		rc = apply_counters(st, txn);
+	m = st->meta;
+	if (st->pend_maxdur > m.maxdur)
+		m.maxdur = st->pend_maxdur;
+	m.nclosed += st->pend_closed;
+	if (!rc)
+		rc = meta_put(st, txn, &m);
+	if (!rc)
+		rc = st_mdb_err(mdb_stat(txn, st->db[DB_OPEN], &ms));
+	if (rc) {
+		mdb_txn_abort(txn);
+		goto out_files;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc) {
+		rc = st_mdb_err(rc);
+		goto out_files;
+	}
+
+	/* Committed: the catalogue now names what the files hold. */
+	for (size_t i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		if (!d->npb)
+			continue;
+		uint64_t base = pday_base(d);
+		if (!d->known)
+			d->ci = (struct st_dayinfo){0};
+		for (size_t b = 0; b < d->npb; b++)
+			d->ci.nrecs += d->pb[b].nrecs;
+		d->ci.size = base + d->out.len;
+		d->ci.nblocks += (uint32_t)d->npb;
+		d->known = true;
+	}
+	st->meta = m;
+	st->open_committed = ms.ms_entries;
+	pending_drop(st);
+	return 0;
+
+out_files:
+	files_undo(st, st->ndays);
+	return rc;
+}
+
+/* ---- statistics, counters, open sessions ----------------------------------------- */
+
+static int rtxn_fresh(st_store *st, MDB_txn **ret)
+{
+	return st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, ret));
+}
+
+int st_store_stats(st_store *st, struct st_stats *ret)
+{
+	struct st_stats s = {.first_day_ns = RT_TIME_NONE, .last_day_ns = RT_TIME_NONE};
+	struct st_meta m;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_envinfo ei;
+	MDB_val k, v;
+	int rc;
+
+	if (!ret)
+		return ST_EINVAL;
+	rc = rtxn_fresh(st, &txn);
+	if (rc)
+		return rc;
+	rc = st_meta_get(st, txn, &m);
+	if (rc == ST_ENOSTORE)
+		rc = ST_ECORRUPT;
+	if (rc)
+		goto out_txn;
+	s.sessions_closed = m.nclosed;
+	s.expired_before_ns = m.horizon;
+	rc = st_mdb_err(mdb_stat(txn, st->db[DB_OPEN], &ms));
+	if (rc)
+		goto out_txn;
+	s.sessions_open = ms.ms_entries;
+	rc = st_mdb_err(mdb_cursor_open(txn, st->db[DB_DAYS], &cur));
+	if (rc)
+		goto out_txn;
+	bool first = true;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct st_dayinfo di;
+		if (k.mv_size != ST_DAYKEY_LEN || st_dayinfo_parse(&v, &di)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		int32_t day = st_daykey_day(k.mv_data);
+		if (first)
+			s.first_day_ns = st_day_start(day);
+		first = false;
+		s.last_day_ns = st_day_start(day);
+		s.segments++;
+		s.bytes_segments += di.size;
+	}
+	mdb_cursor_close(cur);
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_mdb_err(mrc);
+	if (rc)
+		goto out_txn;
+	rc = st_mdb_err(mdb_env_info(st->env, &ei));
+	if (!rc)
+		rc = st_mdb_err(mdb_env_stat(st->env, &ms));
+	if (rc)
+		goto out_txn;
+	s.bytes_catalog = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
+	*ret = s;
+	rc = 0;
+out_txn:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int st_store_counters(st_store *st, int (*fn)(void *ctx, const char *name, uint64_t v),
+		      void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int ret = 0;
+	int rc = rtxn_fresh(st, &txn);
+	if (rc)
+		return rc;
+	rc = st_mdb_err(mdb_cursor_open(txn, st->db[DB_CTR], &cur));
+	if (rc)
+		goto out_txn;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char name[256];
+		uint64_t val;
+		struct dp_cur c = dp_cur_make(v.mv_data, v.mv_size);
+		if (k.mv_size == 0 || k.mv_size > 255 || v.mv_size != 8 || !dp_cur_le64(&c, &val) ||
+		    memchr(k.mv_data, 0, k.mv_size)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = 0;
+		ret = fn(ctx, name, val);
+		if (ret)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		rc = ret;
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc != ST_ECORRUPT)
+		rc = st_mdb_err(rc);
+out_txn:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int st_store_open_sessions(st_store *st, st_row_fn fn, void *ctx)
+{
+	struct rt_session *s;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int ret = 0, rc;
+
+	s = malloc(sizeof(*s)); /* callbacks may nest other calls: own scratch */
+	if (!s)
+		return -ENOMEM;
+	rc = rtxn_fresh(st, &txn);
+	if (rc)
+		goto out_free;
+	rc = st_mdb_err(mdb_cursor_open(txn, st->db[DB_OPEN], &cur));
+	if (rc)
+		goto out_txn;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct dp_cur c = dp_cur_make(v.mv_data, v.mv_size);
+		uint8_t okey[ST_OPENKEY_MAX];
+		if (st_rec_decode(&c, 0, s) || dp_cur_left(&c) || s->stop_ns != RT_TIME_NONE ||
+		    st_open_key(s, okey) != k.mv_size || memcmp(okey, k.mv_data, k.mv_size)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		ret = fn(ctx, s);
+		if (ret)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (ret)
+		rc = ret;
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc != ST_ECORRUPT)
+		rc = st_mdb_err(rc);
+out_txn:
+	mdb_txn_abort(txn);
+out_free:
+	free(s);
+	return rc;
+}

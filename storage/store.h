@@ -61,6 +61,7 @@ enum st_err {
 	ST_EINVAL,              /**< bad argument */
 	ST_ELMDB,               /**< other LMDB failure */
 	ST_EZSTD,               /**< compression failure */
+	ST_EEXPIRED,            /**< session ended before the expiry horizon */
 	ST_ELAST
 };
 
@@ -75,12 +76,36 @@ enum st_open_flags {
 
 /**
  * Open a store.
+ * A writable handle takes an exclusive lock on the store (one writer per
+ * store, across processes); read-only handles take none and may be opened
+ * while a writer runs.  A writable open discards bytes a crash left after
+ * the committed end of a segment, and segment files the catalogue does not
+ * reference (an interrupted expiry or first commit).
  * @param[in] dir   store directory
  * @param[in] flags enum st_open_flags
  * @param[out] ret  the handle, set only on success
- * @return 0, ST_ENOSTORE, ST_ECORRUPT, ST_EVERSION, -errno
+ * @return 0, ST_ENOSTORE, ST_ECORRUPT, ST_EVERSION, -EBUSY (another writer
+ *         holds the store), -errno
  */
 int st_store_open(const char *dir, unsigned flags, st_store **ret);
+
+/** Tuning knobs of st_store_open_with(); zero fields take the defaults. */
+struct st_open_opts {
+	/** LMDB map size in bytes (address space reserved, file grows as
+	 *  used).  Default 64 GiB on 64-bit hosts, 1 GiB otherwise.  All
+	 *  handles of a store should use the same value. */
+	uint64_t map_size;
+	/** Records per compressed block (default 64, at most 65536).
+	 *  Larger blocks compress better but a point query decompresses a
+	 *  whole block. */
+	uint32_t block_recs;
+	/** zstd level (default 3). */
+	int zstd_level;
+};
+
+/** st_store_open() with tuning knobs (o may be NULL). */
+int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opts *o,
+		       st_store **ret);
 
 /** Flush (st_store_commit) a writable store and free the handle.  NULL ok. */
 void st_store_close(st_store *st);
@@ -91,7 +116,14 @@ void st_store_close(st_store *st);
  * Add a closed session (stop_ns != RT_TIME_NONE).  Buffered: durable after
  * the next st_store_commit().  If an open session with the same
  * (nas_ip, session_id) is stored, it is replaced by this one.
- * @return 0, ST_EINVAL (open session, stop < start), ST_EREADONLY, errors of commit
+ * The tracker state last_news_ns/prev_news_ns is not kept for closed
+ * sessions (reads return RT_TIME_NONE).  Either the session is taken whole
+ * or nothing changes.
+ * @return 0, ST_EINVAL (open session, stop < start, start RT_TIME_NONE, text
+ *         longer than RT_TEXT_MAX, nas_ip family not 0/4/6, prefix length
+ *         > 128), ST_EEXPIRED (stop before the expiry horizon: such a
+ *         session is past retention and is not stored), ST_EREADONLY,
+ *         ST_EZSTD, -ENOMEM
  */
 int st_store_put_closed(st_store *st, const struct rt_session *s);
 
@@ -99,18 +131,30 @@ int st_store_put_closed(st_store *st, const struct rt_session *s);
  * Replace the whole set of open sessions: removes every stored open session
  * (and its index entries) and stores `n` sessions given.  Takes effect with
  * the next commit.  Used by ingest at the end of a run and by the daemon at
- * checkpoints.
+ * checkpoints.  Open sessions are keyed by (nas_ip, session_id): of two
+ * given with the same key the later one is kept.  Sessions stored
+ * unchanged since the last set keep their index entries (cheap checkpoint).
+ * @return 0, ST_EINVAL (a session is closed or invalid: nothing changes),
+ *         ST_EREADONLY, -ENOMEM
  */
 int st_store_set_open(st_store *st, const struct rt_session *s, size_t n);
 
-/** Add `delta` to the persistent counter `name` (e.g. "radius.rejected"). */
+/**
+ * Add `delta` to the persistent counter `name` (e.g. "radius.rejected"),
+ * with the next commit.  Counters saturate at UINT64_MAX.
+ * @return 0, ST_EINVAL (name empty or longer than 255 bytes), ST_EREADONLY,
+ *         -ENOMEM
+ */
 int st_store_counter_add(st_store *st, const char *name, uint64_t delta);
 
 /**
  * Make everything put so far durable: write pending blocks, fsync, commit
  * the LMDB transaction.  Group commit: callers batch many puts per commit.
- * @return 0, -ENOSPC, ST_EMAPFULL, -errno; on error nothing of this batch
- *         is visible and the store is unchanged on disk.
+ * @return 0, -ENOSPC, ST_EMAPFULL, ST_ECORRUPT (a stored open session
+ *         failed validation), ST_EZSTD, -errno; on error nothing of this
+ *         batch is visible, the committed store is unchanged, and the batch
+ *         stays pending: a later commit retries it (after the operator
+ *         freed space), st_store_close() gives it up.
  */
 int st_store_commit(st_store *st);
 
@@ -141,8 +185,13 @@ struct st_query {
  * (by start time); ST_Q_ALL gives closed sessions segment by segment in
  * day order, then open ones.  A session is never returned twice.
  * The struct passed to fn is valid only during the call.
- * @return 0, fn's non-zero value, ST_ECORRUPT (a block or entry failed
- *         validation), -errno
+ * A query sees the store as of its start (committed data only, not the
+ * pending batch of a writer handle).  fn must not run another query on the
+ * same handle (ST_EINVAL); it may use another handle.
+ * @return 0, fn's non-zero value, ST_EINVAL (bad kind, text_len >
+ *         RT_TEXT_MAX, nested query), ST_ECORRUPT (a block or entry failed
+ *         validation), ST_EVERSION, -ENOENT (a segment was removed by a
+ *         concurrent expiry), -errno
  */
 int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *ctx);
 
@@ -178,8 +227,12 @@ struct st_expire_report {
  * Remove every closed session with stop_ns < now_ns - retention_ns, in one
  * LMDB transaction plus the unlink of whole segments after it commits.
  * Each removal is appended to the store's expiry log (DIR/expiry.log: time,
- * segment, sessions, bytes).
- * @return 0, ST_EINVAL (retention <= 0), errors of commit
+ * segment, sessions, bytes, SHA-256 of a removed segment).  The pending
+ * batch is committed first.  Open sessions never expire.  The horizon only
+ * moves forward: a later call with an earlier cut removes nothing.
+ * @return 0, ST_EINVAL (retention <= 0), ST_EREADONLY, errors of commit;
+ *         -errno from writing the expiry log (the removal itself is then
+ *         committed and *ret filled)
  */
 int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		    struct st_expire_report *ret);

@@ -255,6 +255,7 @@ static int cmd_ingest(int argc, char **argv)
 		}
 	}
 	o.log = log_stderr;
+	o.store_dir = store;
 
 	struct ctl_ingest_result r;
 	char err[512];

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Reads: index queries, export (ST_Q_ALL), and the block cache behind
+ * them.
+ *
+ * "Who had X at T": entries are keyed (X, start), so the sessions that may
+ * hold X at T are those with T - maxdur <= start <= T, maxdur being the
+ * longest closed session the store holds (kept in the catalogue).  Open
+ * sessions live in separate open indexes keyed the same way; their stop is
+ * +infinity, so every open entry of X with start <= T matches, and there
+ * are few of them: the bound on closed sessions is not widened by a
+ * session that has been open for weeks.
+ *
+ * Every index hit is checked against the record it points at (times and
+ * indexed value must agree): a dangling or stale entry is ST_ECORRUPT, not
+ * a wrong answer.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- segment files and block cache -------------------------------------------- */
+
+void st_bcache_done(struct st_bcache *b)
+{
+	st_buf_done(&b->raw);
+	free(b->off);
+	free(b->prev);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Read exactly n bytes; a short file is corruption (the catalogue says
+ * they were committed). */
+static int pread_full(int fd, uint8_t *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return ST_ECORRUPT;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int st_seg_fd(st_store *st, int32_t day, int *ret_fd)
+{
+	for (unsigned i = 0; i < ST_FDCACHE_N; i++) {
+		if (st->fdc[i].fd >= 0 && st->fdc[i].day == day) {
+			*ret_fd = st->fdc[i].fd;
+			return 0;
+		}
+	}
+	char name[24];
+	st_day_name(day, name);
+	strcat(name, ".seg");
+	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Shallow check once per open: the file is the segment of that day. */
+	uint8_t hdr[ST_SEG_HDR_LEN];
+	struct dp_cur hc = dp_cur_make(hdr, sizeof(hdr));
+	int32_t hday;
+	int rc = pread_full(fd, hdr, sizeof(hdr), 0);
+	if (!rc) {
+		enum st_dec why = st_seg_hdr_parse(&hc, &hday);
+		rc = why ? st_dec_err(why) : hday != day ? ST_ECORRUPT : 0;
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	unsigned slot = st->fdc_next++ % ST_FDCACHE_N;
+	if (st->fdc[slot].fd >= 0)
+		close(st->fdc[slot].fd);
+	st->fdc[slot].fd = fd;
+	st->fdc[slot].day = day;
+	*ret_fd = fd;
+	return 0;
+}
+
+void st_cache_drop_day(st_store *st, int32_t day)
+{
+	for (unsigned i = 0; i < ST_BCACHE_N; i++)
+		if (st->bc[i].valid && st->bc[i].day == day)
+			st->bc[i].valid = false;
+	for (unsigned i = 0; i < ST_FDCACHE_N; i++) {
+		if (st->fdc[i].fd >= 0 && st->fdc[i].day == day) {
+			close(st->fdc[i].fd);
+			st->fdc[i].fd = -1;
+		}
+	}
+}
+
+static int block_load(st_store *st, int32_t day, uint32_t block, const struct st_blkinfo *bi,
+		      struct st_bcache **ret)
+{
+	struct st_bcache *b;
+	struct st_blk_hdr h;
+	enum st_dec why;
+	int fd, rc;
+
+	for (unsigned i = 0; i < ST_BCACHE_N; i++) {
+		b = &st->bc[i];
+		if (b->valid && b->day == day && b->block == block) {
+			*ret = b;
+			return 0;
+		}
+	}
+	rc = st_seg_fd(st, day, &fd);
+	if (rc)
+		return rc;
+	st->comp.len = 0;
+	if (st_buf_reserve(&st->comp, bi->length))
+		return -ENOMEM;
+	rc = pread_full(fd, st->comp.p, bi->length, bi->offset);
+	if (rc)
+		return rc;
+	b = &st->bc[st->bc_next++ % ST_BCACHE_N];
+	b->valid = false;
+	rc = st_blk_open(st->dctx, st->comp.p, bi->length, &h, &b->raw, &why);
+	if (rc)
+		return rc;
+	if (h.day != day || h.block_no != block || h.nrecs != bi->nrecs)
+		return ST_ECORRUPT; /* ST_DEC_MISMATCH */
+	if (b->cap < h.nrecs + 1) {
+		uint32_t *no = realloc(b->off, (h.nrecs + 1) * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		b->off = no;
+		int64_t *np = realloc(b->prev, (h.nrecs + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		b->prev = np;
+		b->cap = h.nrecs + 1;
+	}
+	b->day = day;
+	b->block = block;
+	b->nrecs = h.nrecs;
+	b->scanned = 0;
+	b->off[0] = 0;
+	b->prev[0] = 0;
+	b->valid = true;
+	*ret = b;
+	return 0;
+}
+
+int st_block_get(st_store *st, MDB_txn *txn, int32_t day, uint32_t block,
+		 struct st_bcache **ret)
+{
+	uint8_t kb[ST_BLKKEY_LEN];
+	struct st_blkinfo bi;
+	MDB_val k = {sizeof(kb), kb}, v;
+
+	for (unsigned i = 0; i < ST_BCACHE_N; i++) {
+		struct st_bcache *b = &st->bc[i];
+		if (b->valid && b->day == day && b->block == block) {
+			*ret = b;
+			return 0;
+		}
+	}
+	st_blkkey(kb, day, block);
+	int rc = mdb_get(txn, st->db[DB_BLOCKS], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return ST_ECORRUPT; /* an index entry names a missing block */
+	if (rc)
+		return st_mdb_err(rc);
+	rc = st_blkinfo_parse(&v, &bi);
+	if (rc)
+		return rc;
+	return block_load(st, day, block, &bi, ret);
+}
+
+int st_block_record(struct st_bcache *b, uint32_t idx, struct rt_session *ret)
+{
+	if (idx >= b->nrecs)
+		return ST_ECORRUPT;
+	/* Records are delta-coded: find record idx by walking from the last
+	 * known offset (validating on the way). */
+	while (b->scanned <= idx) {
+		uint32_t i = b->scanned;
+		struct dp_cur c = dp_cur_make(b->raw.p + b->off[i], b->raw.len - b->off[i]);
+		int64_t start, stop;
+		if (st_rec_times(&c, b->prev[i], &start, &stop))
+			return ST_ECORRUPT;
+		b->off[i + 1] = (uint32_t)(b->raw.len - dp_cur_left(&c));
+		b->prev[i + 1] = start;
+		b->scanned++;
+		if (b->scanned == b->nrecs && dp_cur_left(&c) != 0)
+			return ST_ECORRUPT; /* ST_DEC_TRAILING */
+	}
+	struct dp_cur c = dp_cur_make(b->raw.p + b->off[idx], b->raw.len - b->off[idx]);
+	if (st_rec_decode(&c, b->prev[idx], ret))
+		return ST_ECORRUPT;
+	return 0;
+}
+
+/* ---- read transaction ------------------------------------------------------------ */
+
+static int rtxn_begin(st_store *st)
+{
+	int rc;
+	if (!st->rtxn)
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rtxn);
+	else
+		rc = mdb_txn_renew(st->rtxn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* a writer with a larger map_size grew the file past our map:
+		 * adopt its size (allowed with no transaction active) */
+		if (st->rtxn)
+			mdb_txn_abort(st->rtxn);
+		st->rtxn = NULL;
+		rc = mdb_env_set_mapsize(st->env, 0);
+		if (!rc)
+			rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rtxn);
+	}
+	return st_mdb_err(rc);
+}
+
+static void rtxn_end(st_store *st)
+{
+	if (st->rtxn)
+		mdb_txn_reset(st->rtxn);
+}
+
+/* ---- index queries ------------------------------------------------------------------ */
+
+struct openhit {
+	int64_t start;
+	MDB_val key, val; /* into the map: valid for the read transaction */
+};
+
+struct ixq {
+	st_store *st;
+	MDB_txn *txn;
+	unsigned ix;
+	uint8_t key[ST_IXKEY_MAX]; /* prefix, then room for the time */
+	size_t plen;
+	int64_t from, to;
+	st_row_fn fn;
+	void *ctx;
+	struct openhit *hits;
+	size_t nhits, caphits, nexthit;
+};
+
+/* a - b, or INT64_MIN when that is below it (b <= INT64_MAX). */
+static int64_t saturating_sub(int64_t a, uint64_t b)
+{
+	int64_t r;
+	if (b > (uint64_t)INT64_MAX || __builtin_sub_overflow(a, (int64_t)b, &r))
+		return INT64_MIN;
+	return r;
+}
+
+/* Does k belong to the prefix; is its time readable? */
+static int ixq_key(const struct ixq *q, const MDB_val *k, bool *ret_match, int64_t *ret_start)
+{
+	if (k->mv_size < q->plen || memcmp(k->mv_data, q->key, q->plen) != 0) {
+		*ret_match = false;
+		return 0;
+	}
+	if (k->mv_size != q->plen + 8)
+		return ST_ECORRUPT;
+	struct dp_cur c = dp_cur_make((const uint8_t *)k->mv_data + q->plen, 8);
+	uint64_t t;
+	dp_cur_be64(&c, &t);
+	*ret_match = true;
+	*ret_start = st_time_from_key(t);
+	return 0;
+}
+
+/* Collect the open sessions of X with start <= to (all overlap). */
+static int ixq_collect_open(struct ixq *q)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	st_put_time_key(q->key + q->plen, INT64_MIN);
+	k = (MDB_val){q->plen + 8, q->key};
+	mrc = mdb_cursor_open(q->txn, q->st->db[DB_IXO + q->ix], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool match;
+		int64_t start;
+		MDB_val ov;
+		rc = ixq_key(q, &k, &match, &start);
+		if (rc || !match || start > q->to)
+			break;
+		int grc = mdb_get(q->txn, q->st->db[DB_OPEN], &v, &ov);
+		if (grc) {
+			rc = grc == MDB_NOTFOUND ? ST_ECORRUPT : st_mdb_err(grc);
+			break;
+		}
+		if (q->nhits == q->caphits) {
+			size_t nc = q->caphits ? q->caphits * 2 : 16;
+			struct openhit *nh = realloc(q->hits, nc * sizeof(*nh));
+			if (!nh) {
+				rc = -ENOMEM;
+				break;
+			}
+			q->hits = nh;
+			q->caphits = nc;
+		}
+		q->hits[q->nhits++] = (struct openhit){start, v, ov};
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : st_mdb_err(mrc);
+}
+
+/* Emit collected open sessions that start before `before`. */
+static int ixq_emit_open(struct ixq *q, int64_t before, bool all)
+{
+	struct rt_session *s = &q->st->row;
+	while (q->nexthit < q->nhits && (all || q->hits[q->nexthit].start < before)) {
+		const struct openhit *h = &q->hits[q->nexthit++];
+		struct dp_cur c = dp_cur_make(h->val.mv_data, h->val.mv_size);
+		uint8_t kb[ST_IXKEY_MAX], okey[ST_OPENKEY_MAX];
+		if (st_rec_decode(&c, 0, s) || dp_cur_left(&c) || s->stop_ns != RT_TIME_NONE ||
+		    s->start_ns != h->start)
+			return ST_ECORRUPT;
+		size_t kl = st_ix_key(q->ix, s, kb);
+		if (kl != q->plen + 8 || memcmp(kb, q->key, q->plen) != 0 ||
+		    st_open_key(s, okey) != h->key.mv_size ||
+		    memcmp(okey, h->key.mv_data, h->key.mv_size) != 0)
+			return ST_ECORRUPT;
+		int rc = q->fn(q->ctx, s);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int ixq_run(struct ixq *q, const struct st_meta *m)
+{
+	struct rt_session *s = &q->st->row;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int64_t lo;
+	int rc, mrc;
+
+	if (q->from > q->to)
+		return 0;
+	rc = ixq_collect_open(q);
+	if (rc)
+		return rc;
+
+	lo = saturating_sub(q->from, m->maxdur);
+	st_put_time_key(q->key + q->plen, lo);
+	k = (MDB_val){q->plen + 8, q->key};
+	mrc = mdb_cursor_open(q->txn, q->st->db[DB_IX + q->ix], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool match;
+		int64_t start, stop;
+		uint64_t dur;
+		uint32_t block, idx;
+		struct st_bcache *b;
+
+		rc = ixq_key(q, &k, &match, &start);
+		if (rc || !match || start > q->to)
+			break;
+		rc = st_ix_ref_parse(&v, &dur, &block, &idx);
+		if (rc)
+			break;
+		if (dur > (uint64_t)INT64_MAX - (uint64_t)start) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		stop = st_u2i((uint64_t)start + dur);
+		if (stop < q->from || (m->horizon != RT_TIME_NONE && stop < m->horizon))
+			continue;
+		rc = ixq_emit_open(q, start, false);
+		if (rc)
+			break;
+		rc = st_block_get(q->st, q->txn, st_day_of(stop), block, &b);
+		if (!rc)
+			rc = st_block_record(b, idx, s);
+		if (rc)
+			break;
+		uint8_t kb[ST_IXKEY_MAX];
+		if (s->start_ns != start || s->stop_ns != stop ||
+		    st_ix_key(q->ix, s, kb) != k.mv_size || memcmp(kb, k.mv_data, k.mv_size)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		rc = q->fn(q->ctx, s);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	if (mrc && mrc != MDB_NOTFOUND)
+		return st_mdb_err(mrc);
+	return ixq_emit_open(q, 0, true);
+}
+
+/* ---- export ------------------------------------------------------------------------- */
+
+static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64_t horizon)
+{
+	if (s->start_ns > to)
+		return false;
+	if (s->stop_ns == RT_TIME_NONE)
+		return true;
+	return s->stop_ns >= from && (horizon == RT_TIME_NONE || s->stop_ns >= horizon);
+}
+
+static int q_all_day(st_store *st, MDB_txn *txn, int32_t day, int64_t from, int64_t to,
+		     int64_t horizon, st_row_fn fn, void *ctx)
+{
+	uint8_t kb[ST_BLKKEY_LEN];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	st_blkkey(kb, day, 0);
+	k = (MDB_val){sizeof(kb), kb};
+	mrc = mdb_cursor_open(txn, st->db[DB_BLOCKS], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	uint32_t expect = 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), expect++) {
+		struct st_blkinfo bi;
+		struct st_bcache *b;
+		if (k.mv_size != ST_BLKKEY_LEN || memcmp(k.mv_data, kb, ST_DAYKEY_LEN) != 0)
+			break;
+		const uint8_t *kp = k.mv_data;
+		uint32_t block = (uint32_t)kp[4] << 24 | (uint32_t)kp[5] << 16 |
+				 (uint32_t)kp[6] << 8 | kp[7];
+		if (block != expect || st_blkinfo_parse(&v, &bi)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		if (bi.max_stop < from || bi.min_start > to ||
+		    (horizon != RT_TIME_NONE && bi.max_stop < horizon))
+			continue;
+		rc = block_load(st, day, block, &bi, &b);
+		if (rc)
+			break;
+		struct dp_cur c = dp_cur_make(b->raw.p, b->raw.len);
+		int64_t prev = 0;
+		for (uint32_t i = 0; i < b->nrecs && !rc; i++) {
+			if (st_rec_decode(&c, prev, &st->row) || st->row.stop_ns == RT_TIME_NONE ||
+			    st_day_of(st->row.stop_ns) != day) {
+				rc = ST_ECORRUPT;
+				break;
+			}
+			prev = st->row.start_ns;
+			if (keep_row(&st->row, from, to, horizon))
+				rc = fn(ctx, &st->row);
+		}
+		if (!rc && dp_cur_left(&c))
+			rc = ST_ECORRUPT; /* ST_DEC_TRAILING */
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : st_mdb_err(mrc);
+}
+
+static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t from, int64_t to,
+		 st_row_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	if (from > to)
+		return 0;
+	mrc = mdb_cursor_open(txn, st->db[DB_DAYS], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct st_dayinfo di;
+		if (k.mv_size != ST_DAYKEY_LEN || st_dayinfo_parse(&v, &di)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		int32_t day = st_daykey_day(k.mv_data);
+		int64_t day_end = st_day_start(day + 1); /* exclusive */
+		/* a segment holds the sessions that stopped that day */
+		if (day_end <= from || (m->horizon != RT_TIME_NONE && day_end <= m->horizon))
+			continue;
+		rc = q_all_day(st, txn, day, from, to, m->horizon, fn, ctx);
+		if (rc)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	if (mrc && mrc != MDB_NOTFOUND)
+		return st_mdb_err(mrc);
+
+	mrc = mdb_cursor_open(txn, st->db[DB_OPEN], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct dp_cur c = dp_cur_make(v.mv_data, v.mv_size);
+		if (st_rec_decode(&c, 0, &st->row) || dp_cur_left(&c) ||
+		    st->row.stop_ns != RT_TIME_NONE) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		if (st->row.start_ns <= to) {
+			rc = fn(ctx, &st->row);
+			if (rc)
+				break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : st_mdb_err(mrc);
+}
+
+/* ---- entry point ------------------------------------------------------------------- */
+
+int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *ctx)
+{
+	struct ixq x = {0};
+	struct st_meta m;
+	int rc;
+
+	if (!q || !fn)
+		return ST_EINVAL;
+	if ((q->kind == ST_Q_ACCOUNT || q->kind == ST_Q_CALLING) &&
+	    (q->text_len > RT_TEXT_MAX || (q->text_len && !q->text)))
+		return ST_EINVAL;
+	if (st->busy)
+		return ST_EINVAL;
+	st->busy = true;
+	rc = rtxn_begin(st);
+	if (rc)
+		goto out_busy;
+	rc = st_meta_get(st, st->rtxn, &m);
+	if (rc == ST_ENOSTORE)
+		rc = ST_ECORRUPT;
+	if (rc)
+		goto out_txn;
+
+	x.st = st;
+	x.txn = st->rtxn;
+	x.fn = fn;
+	x.ctx = ctx;
+	x.from = q->from_ns;
+	x.to = q->to_ns;
+	switch (q->kind) {
+	case ST_Q_IPV4_AT:
+		x.to = x.from;
+		/* fall through */
+	case ST_Q_IPV4_RANGE:
+		x.ix = IX_IP4;
+		memcpy(x.key, q->ipv4, 4);
+		x.plen = 4;
+		rc = ixq_run(&x, &m);
+		break;
+	case ST_Q_ACCOUNT:
+	case ST_Q_CALLING:
+		if (q->text_len == 0) /* empty text is never indexed */
+			break;
+		x.ix = q->kind == ST_Q_ACCOUNT ? IX_ACCT : IX_CALL;
+		x.key[0] = (uint8_t)q->text_len;
+		memcpy(x.key + 1, q->text, q->text_len);
+		x.plen = 1 + q->text_len;
+		rc = ixq_run(&x, &m);
+		break;
+	case ST_Q_ALL:
+		rc = q_all(st, st->rtxn, &m, q->from_ns, q->to_ns, fn, ctx);
+		break;
+	default:
+		rc = ST_EINVAL;
+		break;
+	}
+	free(x.hits);
+out_txn:
+	rtxn_end(st);
+out_busy:
+	st->busy = false;
+	return rc;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Fuzz smoke test: fuzz_smoke.sh FUZZER CORPUS_DIR [libFuzzer options...]
+#
+# Runs FUZZER over the seeds in CORPUS_DIR and then fuzzes briefly.  New
+# inputs go to a scratch directory given first (libFuzzer writes into its
+# first corpus directory), so the seeds in the source tree stay as they
+# are.  Crash reproducers land in the working directory (crash-*).
+set -u
+fuzzer=$1
+corpus=$2
+shift 2
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-smoke.XXXXXX") || exit 1
+trap 'rm -rf "$scratch"' EXIT INT TERM
+"$fuzzer" "$scratch" "$corpus" "$@"
+rc=$?
+if [ "$rc" -eq 0 ]; then
+	echo "1 passed, 0 failed"
+else
+	echo "0 passed, 1 failed"
+fi
+exit "$rc"
