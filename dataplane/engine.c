@@ -89,8 +89,6 @@ static bool port_in(const uint16_t *ports, unsigned n, uint16_t p)
 static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f,
 			int64_t capture_ns, uint8_t auth, struct dp_acct_msg *m)
 {
-	struct rt_session *r = &m->f;
-	memset(m, 0, sizeof(*m));
 	m->status = a->status_type;
 	m->capture_ns = capture_ns;
 	m->auth = auth;
@@ -99,6 +97,7 @@ static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f
 	if (a->has_nas_ip) {
 		m->nas.family = 4;
 		memcpy(m->nas.a, a->nas_ip, 4);
+		memset(m->nas.a + 4, 0, 12);
 	} else if (a->has_nas_ipv6) {
 		m->nas.family = 6;
 		memcpy(m->nas.a, a->nas_ipv6, 16);
@@ -107,57 +106,50 @@ static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f
 	}
 
 	int64_t delay_ns = a->has_delay ? (int64_t)a->delay * NS : 0;
+	m->has_event_ts = a->has_event_ts;
 	if (a->has_event_ts) {
 		m->event_ns = (int64_t)a->event_ts * NS;
-		m->has_event_ts = true;
 		m->skew_ns = capture_ns - delay_ns - m->event_ns;
 	} else {
 		m->event_ns = capture_ns - delay_ns;
+		m->skew_ns = 0;
 	}
 	m->has_session_time = a->has_session_time;
 	m->session_time = a->session_time;
 	m->has_cause = a->has_terminate_cause;
 	m->cause = a->terminate_cause;
 
-	r->account = a->user_name;
-	r->session_id = a->session_id;
-	r->calling_number = a->calling;
-	r->nas_id = a->nas_id;
-	r->nas_port_id = a->nas_port_id;
-	r->nas_ip = m->nas;
-	if (a->has_framed_ip) {
-		r->has_ipv4 = true;
-		memcpy(r->ipv4, a->framed_ip, 4);
-	}
-	if (a->has_framed_ipv6_addr) {
-		r->has_ipv6_addr = true;
-		memcpy(r->ipv6_addr, a->framed_ipv6_addr, 16);
-	}
-	r->ipv6_prefix = a->framed_ipv6_prefix;
-	r->delegated_prefix = a->delegated_prefix;
+	/* borrowed from the decoder's scratch struct for this call */
+	m->account = &a->user_name;
+	m->session_id = &a->session_id;
+	m->calling_number = &a->calling;
+	m->nas_id = &a->nas_id;
+	m->nas_port_id = &a->nas_port_id;
+	m->has_ipv4 = a->has_framed_ip;
+	memcpy(m->ipv4, a->framed_ip, 4);
+	m->has_ipv6_addr = a->has_framed_ipv6_addr;
+	memcpy(m->ipv6_addr, a->framed_ipv6_addr, 16);
+	m->ipv6_prefix = a->framed_ipv6_prefix;
+	m->delegated_prefix = a->delegated_prefix;
 }
 
 static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_ns)
 {
 	const uint8_t *p = f->payload;
 	size_t len = f->payload_len;
-	enum dp_radius_fail fail = dp_radius_check(p, len);
+	struct dp_radius_acct *a = &e->acct;
+	/* validates the whole packet first, then decodes in place */
+	enum dp_radius_fail fail = dp_radius_decode_acct(p, len, a);
 	if (fail != DP_RADIUS_OK) {
 		e->c.malformed_radius[fail]++;
 		return 0;
 	}
-	if (p[0] == DP_RADIUS_ACCOUNTING_RESPONSE) {
+	if (a->code == DP_RADIUS_ACCOUNTING_RESPONSE) {
 		e->c.radius_acct_responses++;
 		return 0;
 	}
-	if (p[0] != DP_RADIUS_ACCOUNTING_REQUEST) {
+	if (a->code != DP_RADIUS_ACCOUNTING_REQUEST) {
 		e->c.radius_other++;
-		return 0;
-	}
-	struct dp_radius_acct *a = &e->acct;
-	fail = dp_radius_decode_acct(p, len, a);
-	if (fail != DP_RADIUS_OK) {
-		e->c.malformed_radius[fail]++;
 		return 0;
 	}
 	e->c.radius_acct_requests++;

@@ -20,6 +20,8 @@
  */
 #include "radius.h"
 
+#include <stddef.h>
+
 #include <assert.h>
 #include <pthread.h>
 #include <string.h>
@@ -302,24 +304,37 @@ static bool decode_attr(uint8_t type, struct dp_cur *v, bool first, struct dp_ra
 	}
 }
 
+/* Clear a decode target without touching the 1.8 KB of text bytes. */
+static void acct_reset(struct dp_radius_acct *a)
+{
+	memset(a, 0, offsetof(struct dp_radius_acct, user_name));
+	a->user_name.len = 0;
+	a->class_.len = 0;
+	a->called.len = 0;
+	a->calling.len = 0;
+	a->nas_id.len = 0;
+	a->session_id.len = 0;
+	a->nas_port_id.len = 0;
+}
+
 enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
 					  struct dp_radius_acct *ret)
 {
 	enum dp_radius_fail fail = dp_radius_check(p, len);
 	struct dp_cur c = dp_cur_make(p, len);
-	struct dp_radius_acct a;
+	struct dp_radius_acct *a = ret;
 	uint64_t seen[4] = {0}; /* one bit per attribute type */
 	bool has_status = false;
 	uint16_t rlen = 0;
 
 	if (fail != DP_RADIUS_OK)
 		return fail;
-	memset(&a, 0, sizeof(a));
-	dp_cur_u8(&c, &a.code);
-	dp_cur_u8(&c, &a.identifier);
+	acct_reset(a);
+	dp_cur_u8(&c, &a->code);
+	dp_cur_u8(&c, &a->identifier);
 	dp_cur_be16(&c, &rlen);
-	a.length = rlen;
-	dp_cur_copy(&c, a.authenticator, AUTH_LEN);
+	a->length = rlen;
+	dp_cur_copy(&c, a->authenticator, AUTH_LEN);
 
 	while (dp_cur_left(&c) > 0) {
 		uint8_t type = 0, alen = 0;
@@ -333,7 +348,7 @@ enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
 			return DP_RADIUS_ATTR_OVERFLOW;
 		first = !(seen[type / 64] & (UINT64_C(1) << (type % 64)));
 		seen[type / 64] |= UINT64_C(1) << (type % 64);
-		if (!decode_attr(type, &v, first, &a))
+		if (!decode_attr(type, &v, first, a))
 			return DP_RADIUS_ATTR_VALUE;
 		if (type == ATTR_ACCT_STATUS_TYPE)
 			has_status = true;
@@ -343,9 +358,8 @@ enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
 	 * indicates whether this Accounting-Request marks the beginning of
 	 * the user service (Start) or the end (Stop)."  It is the one
 	 * attribute every Accounting-Request needs. */
-	if (a.code == DP_RADIUS_ACCOUNTING_REQUEST && !has_status)
+	if (a->code == DP_RADIUS_ACCOUNTING_REQUEST && !has_status)
 		return DP_RADIUS_NO_STATUS;
-	*ret = a;
 	return DP_RADIUS_OK;
 }
 

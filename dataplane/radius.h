@@ -88,13 +88,6 @@ struct dp_radius_acct {
 	uint8_t authenticator[16];
 
 	uint32_t status_type;        /**< enum dp_acct_status; 0 if absent */
-	struct rt_text user_name;    /* 1 */
-	struct rt_text class_;       /* 25 */
-	struct rt_text called;       /* 30 */
-	struct rt_text calling;      /* 31 */
-	struct rt_text nas_id;       /* 32 */
-	struct rt_text session_id;   /* 44 */
-	struct rt_text nas_port_id;  /* 87 */
 	bool has_nas_ip;             /* 4 */
 	uint8_t nas_ip[4];
 	bool has_nas_ipv6;           /* 95 */
@@ -114,6 +107,16 @@ struct dp_radius_acct {
 	bool has_event_ts;           /* 55 */
 	uint32_t event_ts;
 	bool has_message_authenticator; /* 80 */
+
+	/* Texts last: a decode clears everything above with one small memset
+	 * and only the lengths of these (see acct_reset in radius.c). */
+	struct rt_text user_name;    /* 1 */
+	struct rt_text class_;       /* 25 */
+	struct rt_text called;       /* 30 */
+	struct rt_text calling;      /* 31 */
+	struct rt_text nas_id;       /* 32 */
+	struct rt_text session_id;   /* 44 */
+	struct rt_text nas_port_id;  /* 87 */
 };
 
 /**
@@ -122,7 +125,8 @@ struct dp_radius_acct {
  * occurrence of a known attribute must still have a valid length).  The
  * packet is checked again first, so any buffer is safe to pass.  Packets of
  * other codes are decoded the same way but need no Acct-Status-Type.
- * @param[out] ret  set only when DP_RADIUS_OK is returned
+ * @param[out] ret  filled when DP_RADIUS_OK is returned; unspecified
+ *                  otherwise (it is decoded in place: no copy per packet)
  * @return DP_RADIUS_OK, DP_RADIUS_ATTR_VALUE (e.g. Framed-IP-Address not 4
  *         bytes, a prefix length > 128), DP_RADIUS_NO_STATUS, or a check failure
  */

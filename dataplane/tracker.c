@@ -433,7 +433,7 @@ int dp_tracker_flush(dp_tracker *t, int64_t now_ns)
 
 static void copy_text(struct rt_text *dst, const struct rt_text *src)
 {
-	if (src->len)
+	if (src && src->len)
 		rt_text_set(dst, src->v, src->len);
 }
 
@@ -446,24 +446,25 @@ static void copy_prefix(struct rt_prefix6 *dst, const struct rt_prefix6 *src)
 /* Latest non-empty value wins. */
 static void sess_update(struct rt_session *r, const struct dp_acct_msg *m)
 {
-	const struct rt_session *f = &m->f;
-	copy_text(&r->account, &f->account);
-	copy_text(&r->calling_number, &f->calling_number);
-	copy_text(&r->nas_id, &f->nas_id);
-	copy_text(&r->nas_port_id, &f->nas_port_id);
-	if (f->has_ipv4) {
+	copy_text(&r->account, m->account);
+	copy_text(&r->nas_id, m->nas_id);
+	copy_text(&r->nas_port_id, m->nas_port_id);
+	if (m->has_ipv4) {
 		r->has_ipv4 = true;
-		memcpy(r->ipv4, f->ipv4, 4);
+		memcpy(r->ipv4, m->ipv4, 4);
 	}
-	if (f->has_ipv6_addr) {
+	if (m->has_ipv6_addr) {
 		r->has_ipv6_addr = true;
-		memcpy(r->ipv6_addr, f->ipv6_addr, 16);
+		memcpy(r->ipv6_addr, m->ipv6_addr, 16);
 	}
-	copy_prefix(&r->ipv6_prefix, &f->ipv6_prefix);
-	copy_prefix(&r->delegated_prefix, &f->delegated_prefix);
-	if (f->calling_number.len) {
-		r->has_calling_mac = rt_mac_parse(f->calling_number.v, f->calling_number.len,
-						  r->calling_mac);
+	copy_prefix(&r->ipv6_prefix, &m->ipv6_prefix);
+	copy_prefix(&r->delegated_prefix, &m->delegated_prefix);
+	const struct rt_text *cn = m->calling_number;
+	/* parse the MAC only when the calling number changes */
+	if (cn && cn->len &&
+	    (cn->len != r->calling_number.len || memcmp(cn->v, r->calling_number.v, cn->len))) {
+		rt_text_set(&r->calling_number, cn->v, cn->len);
+		r->has_calling_mac = rt_mac_parse(cn->v, cn->len, r->calling_mac);
 	}
 	if (m->has_event_ts && !r->has_clock_skew) {
 		r->has_clock_skew = true;
@@ -488,7 +489,7 @@ static int sess_open(dp_tracker *t, const struct dp_acct_msg *m, uint64_t h,
 	r.start_ns = start_ns;
 	r.stop_ns = RT_TIME_NONE;
 	r.nas_ip = m->nas;
-	rt_text_set(&r.session_id, m->f.session_id.v, m->f.session_id.len);
+	rt_text_set(&r.session_id, m->session_id->v, m->session_id->len);
 	r.auth = m->auth;
 	r.last_news_ns = m->event_ns;
 	r.prev_news_ns = RT_TIME_NONE;
@@ -527,7 +528,8 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 	    m->status != DP_ACCT_INTERIM)
 		return 0; /* Tunnel-* and vendor status types: not sessions */
 
-	const struct rt_text *sid = &m->f.session_id;
+	static const struct rt_text empty;
+	const struct rt_text *sid = m->session_id ? m->session_id : &empty;
 	uint64_t h = key_hash(&m->nas, sid->v, sid->len);
 	struct sess *s = open_find(t, h, &m->nas, sid);
 	struct closed *c = s ? NULL : closed_find(t, h, &m->nas, sid);

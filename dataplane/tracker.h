@@ -63,9 +63,19 @@ struct dp_acct_msg {
 	uint32_t cause;           /**< Acct-Terminate-Cause */
 	bool has_event_ts;
 	int64_t skew_ns;          /**< capture - delay - Event-Timestamp */
-	/** Fields of the record this message carries (empty = absent).
-	 *  start_ns/stop_ns/stop_cause/sources/auth of it are ignored. */
-	struct rt_session f;
+	/** Fields this message carries; a NULL or empty text is absent.  The
+	 *  texts are borrowed: valid only during dp_tracker_acct(). */
+	const struct rt_text *account;
+	const struct rt_text *session_id; /**< required (may be empty) */
+	const struct rt_text *calling_number;
+	const struct rt_text *nas_id;
+	const struct rt_text *nas_port_id;
+	bool has_ipv4;
+	uint8_t ipv4[4];
+	bool has_ipv6_addr;
+	uint8_t ipv6_addr[16];
+	struct rt_prefix6 ipv6_prefix;
+	struct rt_prefix6 delegated_prefix;
 };
 
 struct dp_tracker_cfg {

@@ -654,7 +654,7 @@ static void rand_secret(struct rng *r, char *out, size_t len)
 
 static void setup_nas(struct world *w)
 {
-	static const int64_t intervals[4] = {600, 300, 900, 1800};
+	static const int64_t intervals[8] = {600, 900, 1800, 900, 300, 1800, 900, 1800};
 	static const uint8_t pd_plens[4] = {56, 60, 48, 56};
 	static const char *const sites[] = {"SH", "BJ", "GZ", "SZ", "CD", "WH", "HZ", "NJ"};
 	unsigned n = w->n_nas;
@@ -719,7 +719,7 @@ static void setup_nas(struct world *w)
 
 			a->clock_off_ns = rng_chance(r, 0.5) ? off : -off;
 		}
-		a->interval_ns = intervals[i % 4] * NS;
+		a->interval_ns = intervals[i % 8] * NS;
 		if (a->sec_kind != SEC_NONE)
 			rand_secret(r, a->secret, (size_t)rng_range(r, 12, 24));
 		if (i != 3)
@@ -733,7 +733,7 @@ static void setup_nas(struct world *w)
 		a->has_class = i % 3 != 2;
 		a->has_vsa = i % 4 == 0;
 		a->has_extras = i % 2 == 0;
-		a->has_octets = true;
+		a->has_octets = i % 8 != 1 && i % 8 != 6;
 		a->empty_attrs = i == 1;
 		a->v6 = i % 2 == 0 || a->family == 6;
 		a->pd_plen = pd_plens[i % 4];
@@ -1268,6 +1268,7 @@ struct msess {
 	uint32_t nas;            /* identity index */
 	uint32_t key;            /* key table index */
 	int64_t start, stop, last, prev, deadline;
+	int64_t hd;              /* deadline of its newest entry in the heap */
 	bool has_skew;
 	int32_t skew;
 	uint8_t auth;
@@ -1345,7 +1346,14 @@ static void m_decode(const uint8_t *p, size_t len, int src_family, const uint8_t
 	bool nas4 = false, nas6 = false;
 	uint8_t n4[4] = {0}, n6[16] = {0};
 
-	memset(m, 0, sizeof(*m));
+	/* reset what is read back (not the text buffers: cheaper) */
+	m->status = 0;
+	m->has_delay = m->has_et = m->has_st = m->has_cause = false;
+	m->delay = m->et = m->st = m->cause = 0;
+	m->f.account.len = m->f.sid.len = m->f.calling.len = m->f.nas_id.len = 0;
+	m->f.port_id.len = 0;
+	m->f.has_ipv4 = m->f.has_v6addr = false;
+	m->f.prefix.present = m->f.delegated.present = false;
 	if (len < 20 || get16(p + 2) != len)
 		die("internal: mirror got a bad packet");
 	for (size_t i = 20; i < len;) {
@@ -1741,19 +1749,22 @@ static void m_write(struct mirror *m, const struct msess *s, bool open)
 
 /* ---- mirror state transitions ---- */
 
-static void m_fields(struct mfields *d, const struct mfields *f)
+static void mtext_copy(struct mtext *d, const struct mtext *f)
 {
 	/* latest non-empty value wins */
-	if (f->account.len)
-		d->account = f->account;
-	if (f->sid.len)
-		d->sid = f->sid;
-	if (f->calling.len)
-		d->calling = f->calling;
-	if (f->nas_id.len)
-		d->nas_id = f->nas_id;
-	if (f->port_id.len)
-		d->port_id = f->port_id;
+	if (f->len) {
+		d->len = f->len;
+		memcpy(d->v, f->v, f->len);
+	}
+}
+
+static void m_fields(struct mfields *d, const struct mfields *f)
+{
+	mtext_copy(&d->account, &f->account);
+	mtext_copy(&d->sid, &f->sid);
+	mtext_copy(&d->calling, &f->calling);
+	mtext_copy(&d->nas_id, &f->nas_id);
+	mtext_copy(&d->port_id, &f->port_id);
 	if (f->has_ipv4) {
 		d->has_ipv4 = true;
 		memcpy(d->ipv4, f->ipv4, 4);
@@ -1791,7 +1802,12 @@ static void m_deadline(struct mirror *m, uint32_t slot)
 	int64_t timeout = max64(3 * interval, 60 * NS);
 
 	s->deadline = s->last + timeout;
-	heap_push(m, s->deadline, slot, s->gen);
+	/* One heap entry is enough while the deadline only moves later: the
+	 * sweep re-queues it (m_sweep).  An earlier deadline needs its own. */
+	if (s->hd == TIME_NONE || s->deadline < s->hd) {
+		s->hd = s->deadline;
+		heap_push(m, s->deadline, slot, s->gen);
+	}
 }
 
 static uint32_t m_open(struct mirror *m, uint32_t key, uint32_t nas, const struct mmsg *g,
@@ -1823,6 +1839,7 @@ static uint32_t m_open(struct mirror *m, uint32_t key, uint32_t nas, const struc
 	s->stop = TIME_NONE;
 	s->last = news;
 	s->prev = TIME_NONE;
+	s->hd = TIME_NONE;
 	s->auth = auth;
 	m_fields(&s->f, &g->f);
 	m_skew(s, g, capture);
@@ -1865,8 +1882,15 @@ static void m_sweep(struct mirror *m, int64_t now)
 		struct mdl d = heap_pop(m);
 		struct msess *s = &m->s[d.slot];
 
-		if (s->used && s->gen == d.gen && s->deadline == d.deadline)
+		if (!s->used || s->gen != d.gen)
+			continue; /* closed since */
+		if (s->deadline == d.deadline) {
 			m_close(m, d.slot, s->last, CAUSE_ORPHAN);
+		} else if (d.deadline == s->hd) {
+			/* news moved the deadline later: queue the current one */
+			s->hd = s->deadline;
+			heap_push(m, s->deadline, d.slot, s->gen);
+		}
 	}
 }
 
@@ -2066,6 +2090,9 @@ struct ssess {
 	uint64_t class_v, iid;
 	uint32_t rate_in, rate_out;
 	char calling[40];
+	char sid_s[20];         /* Acct-Session-Id text */
+	char port_s[64];        /* NAS-Port-Id text */
+	char class_s[24];       /* Class text */
 	uint32_t lprev, lnext;  /* NAS active list, index + 1 */
 	uint32_t act;           /* index in the active array */
 };
@@ -2279,6 +2306,16 @@ static void calling_str(const struct account *c, const struct nas *a,
 	}
 }
 
+/* Texts of a session that do not change while it lasts. */
+static void ss_texts(const struct world *w, struct ssess *s)
+{
+	const struct nas *a = &w->nas[s->nas];
+
+	sid_str(a, s->sid, s->sid_s, sizeof(s->sid_s));
+	port_str(a, w->acct[s->acct].line, s->port_s, sizeof(s->port_s));
+	snprintf(s->class_s, sizeof(s->class_s), "CLS-%016" PRIx64, s->class_v);
+}
+
 static void v4_of(const struct nas *a, int64_t slot, uint8_t out[4])
 {
 	put32(out, pool_addr(a, (uint32_t)slot));
@@ -2315,13 +2352,11 @@ static void build_session_req(struct sim *m, const struct ssess *s, uint32_t sta
 	const struct nas *a = &w->nas[s->nas];
 	const struct account *c = &w->acct[s->acct];
 	struct rad *r = &m->rad;
-	char buf[96];
 	bool first_pkt = status == ST_START && s->ip_late;
 
 	rad_begin(r, 4, ident);
 	rad_u32(r, A_STATUS, status);
-	sid_str(a, s->sid, buf, sizeof(buf));
-	rad_str(r, A_SESSION_ID, buf);
+	rad_str(r, A_SESSION_ID, s->sid_s);
 	rad_str(r, A_USER_NAME, acct_name ? acct_name : c->name);
 	if (a->ident_v6)
 		rad_attr(r, A_NAS_IPV6, a->ident, 16);
@@ -2329,8 +2364,7 @@ static void build_session_req(struct sim *m, const struct ssess *s, uint32_t sta
 		rad_attr(r, A_NAS_IP, a->ident, 4);
 	if (a->nas_id[0])
 		rad_str(r, A_NAS_ID, a->nas_id);
-	port_str(a, c->line, buf, sizeof(buf));
-	rad_str(r, A_PORT_ID, buf);
+	rad_str(r, A_PORT_ID, s->port_s);
 	if (a->has_extras) {
 		rad_u32(r, A_SERVICE_TYPE, 2);    /* Framed */
 		rad_u32(r, A_FRAMED_PROTOCOL, 1); /* PPP */
@@ -2361,10 +2395,8 @@ static void build_session_req(struct sim *m, const struct ssess *s, uint32_t sta
 			rad_attr(r, A_FRAMED_V6_ADDR, p, 16);
 		}
 	}
-	if (a->has_class) {
-		snprintf(buf, sizeof(buf), "CLS-%016" PRIx64, s->class_v);
-		rad_str(r, A_CLASS, buf);
-	}
+	if (a->has_class)
+		rad_str(r, A_CLASS, s->class_s);
 	if (a->has_vsa) {
 		/* Huawei (2011) vendor attribute 26 (Output-Peak-Rate-ish), unknown to retain */
 		uint8_t v[10] = {0, 0, 0x07, 0xdb, 26, 6, 0, 0, 0x27, 0x10};
@@ -2498,19 +2530,20 @@ static void ss_free(struct sim *m, uint32_t idx)
 	m->free_ss[m->n_free_ss++] = idx;
 }
 
+/* Minutes to weeks: mostly short, a long tail (mean about 2 h). */
 static int64_t draw_duration(struct rng *r)
 {
 	double u = rng_unit(r);
 
-	if (u < 0.55)
+	if (u < 0.62)
 		return rng_loguni(r, 3 * MIN_NS, HOUR_NS);
-	if (u < 0.905)
-		return rng_loguni(r, HOUR_NS, 8 * HOUR_NS);
-	if (u < 0.985)
-		return rng_loguni(r, 8 * HOUR_NS, 36 * HOUR_NS);
-	if (u < 0.996)
-		return rng_loguni(r, 36 * HOUR_NS, 72 * HOUR_NS);
-	return rng_loguni(r, 72 * HOUR_NS, 14 * DAY_NS);
+	if (u < 0.92)
+		return rng_loguni(r, HOUR_NS, 4 * HOUR_NS);
+	if (u < 0.98)
+		return rng_loguni(r, 4 * HOUR_NS, 24 * HOUR_NS);
+	if (u < 0.997)
+		return rng_loguni(r, 24 * HOUR_NS, 72 * HOUR_NS);
+	return rng_loguni(r, 72 * HOUR_NS, 10 * DAY_NS);
 }
 
 static uint8_t draw_cause(struct rng *r)
@@ -2597,6 +2630,7 @@ static void sess_begin(struct sim *m, int64_t t, uint32_t nas, uint32_t acct, in
 	if (rng_chance(r, 0.1))
 		st = (enum calling_style)((st + 2) % CALL_STYLES);
 	calling_str(&w->acct[acct], a, st, s->calling, sizeof(s->calling));
+	ss_texts(w, s);
 	/* link */
 	s->lnext = a->head;
 	if (a->head)
@@ -2913,6 +2947,7 @@ static void on_spoof(struct sim *m, const struct ev *e)
 		snprintf(tmp.calling, sizeof(tmp.calling), "%s", w->acct[tmp.acct].phone);
 		snprintf(name, sizeof(name), "intruder%05u@evil.example",
 			 (unsigned)rng_below(r, 100000));
+		ss_texts(w, &tmp);
 		build_session_req(m, &tmp, ST_START, m->now, (uint8_t)rng_below(r, 256), false, name);
 	} else if (kind == 2) {
 		/* a forged Accounting-On: would close every session of the NAS */
@@ -2944,6 +2979,7 @@ static void on_malformed(struct sim *m, const struct ev *e)
 	tmp.slot = -1;
 	tmp.t0 = m->now;
 	snprintf(tmp.calling, sizeof(tmp.calling), "%s", w->acct[tmp.acct].phone);
+	ss_texts(w, &tmp);
 	build_session_req(m, &tmp, ST_START, m->now, a->ident_ctr++, false, NULL);
 	sign_as_nas(d, a);
 	for (size_t i = 20; i < d->len; i += d->b[i + 1])

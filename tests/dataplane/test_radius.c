@@ -245,7 +245,7 @@ static void test_attr_values(void)
 	for (size_t k = 0; k < sizeof(attr_cases) / sizeof(attr_cases[0]); k++) {
 		const struct acase *tc = &attr_cases[k];
 		struct pkt p;
-		struct dp_radius_acct a, untouched;
+		struct dp_radius_acct a;
 		enum dp_radius_fail r;
 
 		check_ctx = tc->name;
@@ -254,12 +254,10 @@ static void test_attr_values(void)
 		pkt_hex(&p, tc->type, tc->hex);
 		pkt_fin(&p);
 		CHECK(check_guarded(p.b, p.n) == DP_RADIUS_OK); /* framing is fine */
+		/* decoded in place: *ret is unspecified after a failure */
 		memset(&a, 0x5a, sizeof(a));
-		untouched = a;
 		r = decode_guarded(p.b, p.n, &a);
 		CHECKF(r == tc->want, "got %s", dp_radius_fail_str(r));
-		if (r != DP_RADIUS_OK)
-			CHECK(memcmp(&a, &untouched, sizeof(a)) == 0);
 
 		/* The same bad value as a repeat, after a good first one,
 		 * still fails: every occurrence is validated. */
@@ -352,7 +350,7 @@ static void test_first_wins(void)
 static void test_no_status(void)
 {
 	struct pkt p;
-	struct dp_radius_acct a, untouched;
+	struct dp_radius_acct a;
 
 	check_ctx = "no-status";
 	pkt_init(&p, DP_RADIUS_ACCOUNTING_REQUEST, 1);
@@ -360,9 +358,7 @@ static void test_no_status(void)
 	pkt_fin(&p);
 	CHECK(check_guarded(p.b, p.n) == DP_RADIUS_OK);
 	memset(&a, 0x11, sizeof(a));
-	untouched = a;
 	CHECK(decode_guarded(p.b, p.n, &a) == DP_RADIUS_NO_STATUS);
-	CHECK(memcmp(&a, &untouched, sizeof(a)) == 0);
 
 	/* header only */
 	pkt_init(&p, DP_RADIUS_ACCOUNTING_REQUEST, 1);

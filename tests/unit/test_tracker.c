@@ -35,8 +35,13 @@ static struct dp_acct_msg msg(uint32_t status, const char *sid, int64_t t, uint8
 	m.nas.a[3] = nas_last;
 	m.auth = RT_AUTH_VERIFIED;
 	m.source = RT_SRC_RADIUS;
-	rt_text_set(&m.f.session_id, sid, (unsigned)strlen(sid));
-	rt_text_set(&m.f.account, "alice", 5);
+	static struct rt_text sids[4], acct;
+	static unsigned k;
+	struct rt_text *st = &sids[k++ % 4];
+	rt_text_set(st, sid, (unsigned)strlen(sid));
+	rt_text_set(&acct, "alice", 5);
+	m.session_id = st;
+	m.account = &acct;
 	return m;
 }
 
@@ -67,8 +72,8 @@ int main(void)
 	m = msg(DP_ACCT_START, "a", T0, 1);
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	m = msg(DP_ACCT_INTERIM, "a", T0 + 300 * NS, 1);
-	m.f.has_ipv4 = true;
-	memcpy(m.f.ipv4, "\x64\x40\x00\x01", 4);
+	m.has_ipv4 = true;
+	memcpy(m.ipv4, "\x64\x40\x00\x01", 4);
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	m = msg(DP_ACCT_STOP, "a", T0 + 400 * NS, 1);
 	m.has_cause = true;
@@ -164,12 +169,15 @@ int main(void)
 	m.session_time = 100;
 	m.has_event_ts = true;
 	m.skew_ns = -1500 * 1000000LL - 7;
-	rt_text_set(&m.f.calling_number, "AA-BB-CC-DD-EE-0F", 17);
+	static struct rt_text cn, bob;
+	rt_text_set(&cn, "AA-BB-CC-DD-EE-0F", 17);
+	m.calling_number = &cn;
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	m = msg(DP_ACCT_STOP, "g", T0 + 2000 * NS, 1);
 	m.has_event_ts = true;
 	m.skew_ns = 5 * NS;
-	rt_text_set(&m.f.account, "bob", 3);
+	rt_text_set(&bob, "bob", 3);
+	m.account = &bob;
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	CHECK_EQ_I64(nclosed, 1);
 	CHECK_EQ_I64(closed[0].start_ns, T0 + 900 * NS);
