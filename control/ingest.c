@@ -2,6 +2,7 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct run {
 	size_t pending;
 	uint64_t stored;
 	uint64_t rejects_logged;
+	uint64_t expired;
 	int err;
 };
 
@@ -48,6 +50,12 @@ static int on_close(void *ctx, const struct rt_session *s)
 {
 	struct run *r = ctx;
 	int err = st_store_put_closed(r->st, s);
+	if (err == ST_EEXPIRED) {
+		/* ended before the store's expiry horizon (an old capture
+		 * replayed after expiry): retention forbids keeping it */
+		r->expired++;
+		return 0;
+	}
 	if (err)
 		return err;
 	r->stored++;
@@ -222,6 +230,10 @@ int ctl_ingest(const char *const *captures, size_t n, const struct ctl_ingest_op
 	ret->c = *c;
 	dp_tracker_get_stats(dp_engine_tracker(e), &ret->t);
 	ret->sessions_closed_stored = r.stored;
+	ret->sessions_past_retention = r.expired;
+	if (r.expired)
+		logf_(&r, "%" PRIu64 " sessions ended before the store's expiry horizon and were "
+			  "not stored (retention)", r.expired);
 	ret->sessions_open_stored = ov.n;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ret->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

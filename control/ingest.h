@@ -35,6 +35,7 @@ struct ctl_ingest_result {
 	uint64_t sessions_closed_stored;
 	uint64_t sessions_open_stored;
 	uint64_t sessions_resumed;
+	uint64_t sessions_past_retention; /**< closed before the expiry horizon: not stored */
 	uint64_t capture_errors; /**< captures unreadable or damaged (logged) */
 	double seconds;
 };

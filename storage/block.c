@@ -119,35 +119,35 @@ int st_blk_open(ZSTD_DCtx *dctx, const uint8_t *p, size_t len, struct st_blk_hdr
 
 	why = st_blk_hdr_parse(&c, &h);
 	if (why)
-		goto out_bad;
+		goto out_reject;
 	if (dp_cur_left(&c) < h.comp_len) {
 		why = ST_DEC_TRUNCATED;
-		goto out_bad;
+		goto out_reject;
 	}
 	if (dp_cur_left(&c) > h.comp_len) {
 		why = ST_DEC_BAD_SIZE;
-		goto out_bad;
+		goto out_reject;
 	}
 	/* One frame with its content size and checksum, nothing else. */
 	if (!dp_cur_peek_u8(&c, 4, &fhd)) {
 		why = ST_DEC_BAD_FRAME;
-		goto out_bad;
+		goto out_reject;
 	}
 	struct dp_cur m = c;
 	dp_cur_le32(&m, &zmagic);
 	if (zmagic != ZSTD_MAGIC || !(fhd & ZSTD_FHD_CHECKSUM)) {
 		why = ST_DEC_BAD_FRAME;
-		goto out_bad;
+		goto out_reject;
 	}
 	unsigned long long csize = ZSTD_getFrameContentSize(c.p, h.comp_len);
 	if (csize != h.raw_len) { /* also catches the ZSTD_CONTENTSIZE_* errors */
 		why = ST_DEC_BAD_FRAME;
-		goto out_bad;
+		goto out_reject;
 	}
 	size_t fsize = ZSTD_findFrameCompressedSize(c.p, h.comp_len);
 	if (ZSTD_isError(fsize) || fsize != h.comp_len) {
 		why = ST_DEC_BAD_FRAME;
-		goto out_bad;
+		goto out_reject;
 	}
 	raw->len = 0;
 	if (st_buf_reserve(raw, h.raw_len))
@@ -159,17 +159,17 @@ int st_blk_open(ZSTD_DCtx *dctx, const uint8_t *p, size_t len, struct st_blk_hdr
 									      : ST_DEC_BAD_FRAME;
 		if (why == ST_DEC_OK)
 			return -ENOMEM;
-		goto out_bad;
+		goto out_reject;
 	}
 	if (got != h.raw_len) {
 		why = ST_DEC_BAD_FRAME;
-		goto out_bad;
+		goto out_reject;
 	}
 	raw->len = got;
 	*ret_hdr = h;
 	return 0;
 
-out_bad:
+out_reject:
 	*ret_why = why;
 	return st_dec_err(why);
 }
@@ -232,7 +232,7 @@ int st_seg_walk(const uint8_t *p, size_t len, st_seg_rec_fn fn, void *ctx,
 
 	why = st_seg_hdr_parse(&c, &day);
 	if (why)
-		goto out_bad;
+		goto out_reject;
 	dctx = ZSTD_createDCtx();
 	s = malloc(sizeof(*s));
 	if (!dctx || !s) {
@@ -244,14 +244,14 @@ int st_seg_walk(const uint8_t *p, size_t len, st_seg_rec_fn fn, void *ctx,
 		struct st_blk_hdr h;
 		why = st_blk_hdr_parse(&hc, &h);
 		if (why)
-			goto out_bad;
+			goto out_reject;
 		if (h.day != day || h.block_no != block_no) {
 			why = ST_DEC_MISMATCH;
-			goto out_bad;
+			goto out_reject;
 		}
 		if (h.comp_len > dp_cur_left(&hc)) {
 			why = ST_DEC_TRUNCATED;
-			goto out_bad;
+			goto out_reject;
 		}
 		const uint8_t *bp = c.p;
 		dp_cur_skip(&c, ST_BLK_HDR_LEN + (size_t)h.comp_len);
@@ -259,13 +259,13 @@ int st_seg_walk(const uint8_t *p, size_t len, st_seg_rec_fn fn, void *ctx,
 		if (rc == -ENOMEM)
 			goto out_free;
 		if (rc)
-			goto out_bad;
+			goto out_reject;
 		struct dp_cur rc_ = dp_cur_make(raw.p, raw.len);
 		int64_t prev = 0;
 		for (uint32_t i = 0; i < h.nrecs; i++) {
 			why = st_rec_decode(&rc_, prev, s);
 			if (why)
-				goto out_bad;
+				goto out_reject;
 			prev = s->start_ns;
 			rc = fn ? fn(ctx, block_no, i, s) : 0;
 			if (rc)
@@ -273,12 +273,12 @@ int st_seg_walk(const uint8_t *p, size_t len, st_seg_rec_fn fn, void *ctx,
 		}
 		if (dp_cur_left(&rc_)) {
 			why = ST_DEC_TRAILING;
-			goto out_bad;
+			goto out_reject;
 		}
 	}
 	goto out_free;
 
-out_bad:
+out_reject:
 	*ret_why = why;
 	rc = st_dec_err(why);
 out_free:

@@ -192,12 +192,18 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* Years of int32 days fit 7 characters; the clamp tells the compiler. */
+static int year_clamp(int64_t y)
+{
+	return (int)(y < -999999 ? -999999 : y > 9999999 ? 9999999 : y);
+}
+
 void st_day_name(int32_t day, char buf[16])
 {
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+	snprintf(buf, 16, "%04d-%02u-%02u", year_clamp(y), m % 100, d % 100);
 }
 
 bool st_day_parse_segname(const char *name, int32_t *ret_day)
@@ -241,9 +247,9 @@ void st_time_rfc3339(int64_t ns, char buf[40])
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ", (long long)y, m, d,
-		 (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
-		 (unsigned)frac);
+	snprintf(buf, 40, "%04d-%02u-%02uT%02u:%02u:%02u.%09uZ", year_clamp(y), m % 100, d % 100,
+		 (unsigned)(sod / 3600) % 100, (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
+		 (unsigned)frac % 1000000000u);
 }
 
 /* ---- encoding ------------------------------------------------------------ */

@@ -35,6 +35,11 @@
  * horizon hides them from export until the whole segment is removed (at the
  * latest one day later).  Every deletion is recorded in an expiry log.
  *
+ * Open sessions have indexes of their own (same keys), so that a session
+ * open for weeks does not widen the backward walk over closed ones.  Every
+ * index hit is checked against the record it points at.  Byte layouts and
+ * magic numbers: storage/FORMAT.md.
+ *
  * Threading: one st_store handle, one thread.  Readers in other processes
  * may open the same store read-only concurrently (LMDB MVCC).
  *

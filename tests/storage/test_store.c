@@ -556,6 +556,21 @@ static void test_open(void)
 	op.n = 0;
 	OK(st_store_open_sessions(st, t_collect, &op));
 	CHECK(op.n == 1);
+	/* two of the same key in one set: the later one is kept */
+	struct rt_session dup[2] = {set3[1], set3[1]};
+	dup[1].last_news_ns += 7;
+	OK(st_store_set_open(st, dup, 2));
+	OK(st_store_commit(st));
+	op.n = 0;
+	OK(st_store_open_sessions(st, t_collect, &op));
+	CHECK(op.n == 1 && op.n && op.v[0].last_news_ns == dup[1].last_news_ns);
+	OK(t_ip_at(st, IP_B, t0 + 1500, &rows)); /* closed s3, closed s4, open s4 */
+	CHECK(rows.n == 3);
+	/* the same set again: nothing changes */
+	OK(st_store_set_open(st, &dup[1], 1));
+	OK(st_store_commit(st));
+	OK(t_ip_at(st, IP_B, t0 + 1500, &rows));
+	CHECK(rows.n == 3);
 	/* empty set clears everything */
 	OK(st_store_set_open(st, NULL, 0));
 	OK(st_store_commit(st));
