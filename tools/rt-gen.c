@@ -1249,14 +1249,24 @@ struct mfields {
 	struct mprefix prefix, delegated;
 };
 
-/* One decoded Accounting-Request. */
+/* A text attribute value inside the packet being decoded. */
+struct mref {
+	const uint8_t *p;
+	uint8_t len;
+};
+
+/* One decoded Accounting-Request (texts point into the packet). */
 struct mmsg {
 	uint32_t status;
 	bool has_delay, has_et, has_st, has_cause;
 	uint32_t delay, et, st, cause;
 	int ident_family;
 	uint8_t ident[16];
-	struct mfields f;
+	struct mref account, sid, calling, nas_id, port_id;
+	bool has_ipv4, has_v6addr;
+	uint8_t ipv4[4];
+	uint8_t v6addr[16];
+	struct mprefix prefix, delegated;
 };
 
 enum { AUTH_VERIFIED = 1, AUTH_NO_SECRET = 2 };
@@ -1330,12 +1340,12 @@ static const char *const cause_names[] = {
 	"service-unavailable", "callback", "user-error", "host-request",
 };
 
-static void mtext_set(struct mtext *t, const uint8_t *v, size_t n)
+static void mref_set(struct mref *t, const uint8_t *v, size_t n)
 {
 	if (n > MTEXT)
 		die("internal: text attribute of %zu bytes", n);
+	t->p = v;
 	t->len = (uint8_t)n;
-	memcpy(t->v, v, n);
 }
 
 /* Decode an Accounting-Request this program wrote (trusted framing, but
@@ -1350,10 +1360,9 @@ static void m_decode(const uint8_t *p, size_t len, int src_family, const uint8_t
 	m->status = 0;
 	m->has_delay = m->has_et = m->has_st = m->has_cause = false;
 	m->delay = m->et = m->st = m->cause = 0;
-	m->f.account.len = m->f.sid.len = m->f.calling.len = m->f.nas_id.len = 0;
-	m->f.port_id.len = 0;
-	m->f.has_ipv4 = m->f.has_v6addr = false;
-	m->f.prefix.present = m->f.delegated.present = false;
+	m->account.len = m->sid.len = m->calling.len = m->nas_id.len = m->port_id.len = 0;
+	m->has_ipv4 = m->has_v6addr = false;
+	m->prefix.present = m->delegated.present = false;
 	if (len < 20 || get16(p + 2) != len)
 		die("internal: mirror got a bad packet");
 	for (size_t i = 20; i < len;) {
@@ -1364,11 +1373,11 @@ static void m_decode(const uint8_t *p, size_t len, int src_family, const uint8_t
 		if (l < 2 || i + l > len)
 			die("internal: mirror got a bad attribute");
 		switch (t) {
-		case A_USER_NAME: mtext_set(&m->f.account, v, vl); break;
-		case A_SESSION_ID: mtext_set(&m->f.sid, v, vl); break;
-		case A_CALLING: mtext_set(&m->f.calling, v, vl); break;
-		case A_NAS_ID: mtext_set(&m->f.nas_id, v, vl); break;
-		case A_PORT_ID: mtext_set(&m->f.port_id, v, vl); break;
+		case A_USER_NAME: mref_set(&m->account, v, vl); break;
+		case A_SESSION_ID: mref_set(&m->sid, v, vl); break;
+		case A_CALLING: mref_set(&m->calling, v, vl); break;
+		case A_NAS_ID: mref_set(&m->nas_id, v, vl); break;
+		case A_PORT_ID: mref_set(&m->port_id, v, vl); break;
 		case A_NAS_IP:
 			if (vl == 4) { nas4 = true; memcpy(n4, v, 4); }
 			break;
@@ -1376,14 +1385,14 @@ static void m_decode(const uint8_t *p, size_t len, int src_family, const uint8_t
 			if (vl == 16) { nas6 = true; memcpy(n6, v, 16); }
 			break;
 		case A_FRAMED_IP:
-			if (vl == 4) { m->f.has_ipv4 = true; memcpy(m->f.ipv4, v, 4); }
+			if (vl == 4) { m->has_ipv4 = true; memcpy(m->ipv4, v, 4); }
 			break;
 		case A_FRAMED_V6_ADDR:
-			if (vl == 16) { m->f.has_v6addr = true; memcpy(m->f.v6addr, v, 16); }
+			if (vl == 16) { m->has_v6addr = true; memcpy(m->v6addr, v, 16); }
 			break;
 		case A_FRAMED_V6_PREFIX:
 		case A_DELEGATED_PREFIX: {
-			struct mprefix *x = t == A_FRAMED_V6_PREFIX ? &m->f.prefix : &m->f.delegated;
+			struct mprefix *x = t == A_FRAMED_V6_PREFIX ? &m->prefix : &m->delegated;
 
 			if (vl < 2 || vl > 18 || v[1] > 128)
 				die("internal: bad prefix attribute");
@@ -1468,12 +1477,12 @@ static uint32_t m_ident(struct mirror *m, int family, const uint8_t *a)
 	return m->n_ids++;
 }
 
-static uint64_t key_hash(uint32_t nas, const struct mtext *sid)
+static uint64_t key_hash(uint32_t nas, const struct mref *sid)
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ nas;
 
 	for (unsigned i = 0; i < sid->len; i++)
-		h = (h ^ (uint8_t)sid->v[i]) * UINT64_C(0x100000001b3);
+		h = (h ^ sid->p[i]) * UINT64_C(0x100000001b3);
 	return mix64(h);
 }
 
@@ -1497,7 +1506,7 @@ static void tab_grow(struct mirror *m)
 }
 
 /* The key of (nas, sid), created if new. */
-static uint32_t m_key(struct mirror *m, uint32_t nas, const struct mtext *sid)
+static uint32_t m_key(struct mirror *m, uint32_t nas, const struct mref *sid)
 {
 	uint64_t h = key_hash(nas, sid);
 	size_t j;
@@ -1509,7 +1518,7 @@ static uint32_t m_key(struct mirror *m, uint32_t nas, const struct mtext *sid)
 		const struct mkey *k = &m->keys[m->tab[j] - 1];
 
 		if (k->h == h && k->nas == nas && k->len == sid->len &&
-		    !memcmp(m->arena + k->off, sid->v, sid->len))
+		    !memcmp(m->arena + k->off, sid->p, sid->len))
 			return m->tab[j] - 1;
 	}
 	if (m->arena_len + sid->len > m->arena_cap) {
@@ -1529,7 +1538,7 @@ static uint32_t m_key(struct mirror *m, uint32_t nas, const struct mtext *sid)
 	k->nas = (uint16_t)nas;
 	k->len = sid->len;
 	k->off = m->arena_len;
-	memcpy(m->arena + m->arena_len, sid->v, sid->len);
+	memcpy(m->arena + m->arena_len, sid->p, sid->len);
 	m->arena_len += sid->len;
 	m->tab[j] = idx + 1;
 	return idx;
@@ -1749,34 +1758,34 @@ static void m_write(struct mirror *m, const struct msess *s, bool open)
 
 /* ---- mirror state transitions ---- */
 
-static void mtext_copy(struct mtext *d, const struct mtext *f)
+static void mtext_update(struct mtext *d, const struct mref *f)
 {
-	/* latest non-empty value wins */
-	if (f->len) {
+	/* latest non-empty value wins; mostly it is the same value again */
+	if (f->len && (d->len != f->len || memcmp(d->v, f->p, f->len))) {
 		d->len = f->len;
-		memcpy(d->v, f->v, f->len);
+		memcpy(d->v, f->p, f->len);
 	}
 }
 
-static void m_fields(struct mfields *d, const struct mfields *f)
+static void m_fields(struct mfields *d, const struct mmsg *g)
 {
-	mtext_copy(&d->account, &f->account);
-	mtext_copy(&d->sid, &f->sid);
-	mtext_copy(&d->calling, &f->calling);
-	mtext_copy(&d->nas_id, &f->nas_id);
-	mtext_copy(&d->port_id, &f->port_id);
-	if (f->has_ipv4) {
+	mtext_update(&d->account, &g->account);
+	mtext_update(&d->sid, &g->sid);
+	mtext_update(&d->calling, &g->calling);
+	mtext_update(&d->nas_id, &g->nas_id);
+	mtext_update(&d->port_id, &g->port_id);
+	if (g->has_ipv4) {
 		d->has_ipv4 = true;
-		memcpy(d->ipv4, f->ipv4, 4);
+		memcpy(d->ipv4, g->ipv4, 4);
 	}
-	if (f->has_v6addr) {
+	if (g->has_v6addr) {
 		d->has_v6addr = true;
-		memcpy(d->v6addr, f->v6addr, 16);
+		memcpy(d->v6addr, g->v6addr, 16);
 	}
-	if (f->prefix.present)
-		d->prefix = f->prefix;
-	if (f->delegated.present)
-		d->delegated = f->delegated;
+	if (g->prefix.present)
+		d->prefix = g->prefix;
+	if (g->delegated.present)
+		d->delegated = g->delegated;
 }
 
 static void m_skew(struct msess *s, const struct mmsg *g, int64_t capture)
@@ -1841,7 +1850,7 @@ static uint32_t m_open(struct mirror *m, uint32_t key, uint32_t nas, const struc
 	s->prev = TIME_NONE;
 	s->hd = TIME_NONE;
 	s->auth = auth;
-	m_fields(&s->f, &g->f);
+	m_fields(&s->f, g);
 	m_skew(s, g, capture);
 	s->lnext = id->head;
 	if (id->head)
@@ -1918,9 +1927,9 @@ static void m_apply(struct mirror *m, int64_t capture, int src_family, const uin
 	}
 	if (g.status != ST_START && g.status != ST_STOP && g.status != ST_INTERIM)
 		return;
-	if (!g.f.sid.len)
+	if (!g.sid.len)
 		die("internal: session packet without Acct-Session-Id");
-	key = m_key(m, nas, &g.f.sid);
+	key = m_key(m, nas, &g.sid);
 	k = &m->keys[key];
 
 	if (g.status == ST_START) {
@@ -1947,7 +1956,7 @@ static void m_apply(struct mirror *m, int64_t capture, int src_family, const uin
 		if (k->open) {
 			struct msess *s = &m->s[k->open - 1];
 
-			m_fields(&s->f, &g.f);
+			m_fields(&s->f, &g);
 			m_skew(s, &g, capture);
 			if (ev > s->last + NS) {
 				s->prev = s->last;
@@ -1970,7 +1979,7 @@ static void m_apply(struct mirror *m, int64_t capture, int src_family, const uin
 		slot = k->open - 1;
 		struct msess *s = &m->s[slot];
 
-		m_fields(&s->f, &g.f);
+		m_fields(&s->f, &g);
 		m_skew(s, &g, capture);
 		m_close(m, slot, max64(ev, s->start), g.has_cause ? g.cause : CAUSE_NONE);
 		return;
@@ -1989,7 +1998,7 @@ static void m_apply(struct mirror *m, int64_t capture, int src_family, const uin
 	t.stop = ev;
 	t.auth = auth;
 	t.cause = g.has_cause ? g.cause : CAUSE_NONE;
-	m_fields(&t.f, &g.f);
+	m_fields(&t.f, &g);
 	m_skew(&t, &g, capture);
 	m_write(m, &t, false);
 	k->has_closed = true;

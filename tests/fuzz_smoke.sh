@@ -12,7 +12,8 @@ corpus=$2
 shift 2
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-smoke.XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT INT TERM
-"$fuzzer" "$scratch" "$corpus" "$@"
+# RT_FUZZ_SECONDS (default 10) bounds the run; tools/fuzz runs longer.
+"$fuzzer" -max_total_time="${RT_FUZZ_SECONDS:-10}" "$scratch" "$corpus" "$@"
 rc=$?
 if [ "$rc" -eq 0 ]; then
 	echo "1 passed, 0 failed"
