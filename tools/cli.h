@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file cli.h
+ * @brief Shared pieces of the retain CLI: one file per command
+ *        (retain-COMMAND.c), dispatched from retain.c.
+ *
+ * Exit status of every command: 0 success, 1 usage or input error,
+ * 2 runtime failure (store, capture), 3 partial (ingest: some captures
+ * damaged, the rest ingested), 4 query matched nothing.
+ */
+#ifndef RETAIN_CLI_H
+#define RETAIN_CLI_H
+
+#include <stdint.h>
+
+#define NS 1000000000LL
+
+enum { EXIT_USAGE = 1, EXIT_RUNTIME = 2, EXIT_PARTIAL = 3, EXIT_EMPTY = 4 };
+
+extern const char *prog;
+
+/** Print "retain: MSG" and a --help hint, exit 1. cmd is "ingest " etc. */
+void die_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/** Log sink for control/ modules: "retain: MSG" on stderr. */
+void log_stderr(void *ctx, const char *msg);
+/** --store, else $RETAIN_STORE, else NULL. */
+const char *store_from_env(const char *store);
+/** Parse a time option or exit 1 naming the option. */
+int64_t parse_time_or_die(const char *cmd, const char *opt, const char *v);
+int64_t now_ns(void);
+
+int cmd_ingest(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_expire(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+#endif
