@@ -81,7 +81,7 @@ static void on_reject(void *ctx, const struct dp_reject_info *ri)
 	ctl_time_format(ri->capture_ns, t);
 	unsigned n = ri->session_id.len;
 	for (unsigned i = 0; i < n; i++) {
-		char c = ri->session_id.v[i];
+		char c = ri->session_id.p[i];
 		sid[i] = (c >= 0x20 && c < 0x7f) ? c : '?';
 	}
 	sid[n] = 0;

@@ -120,11 +120,11 @@ static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f
 	m->cause = a->terminate_cause;
 
 	/* borrowed from the decoder's scratch struct for this call */
-	m->account = &a->user_name;
-	m->session_id = &a->session_id;
-	m->calling_number = &a->calling;
-	m->nas_id = &a->nas_id;
-	m->nas_port_id = &a->nas_port_id;
+	m->account = a->user_name;
+	m->session_id = a->session_id;
+	m->calling_number = a->calling;
+	m->nas_id = a->nas_id;
+	m->nas_port_id = a->nas_port_id;
 	m->has_ipv4 = a->has_framed_ip;
 	memcpy(m->ipv4, a->framed_ip, 4);
 	m->has_ipv6_addr = a->has_framed_ipv6_addr;

@@ -60,7 +60,7 @@ struct dp_reject_info {
 	uint16_t sport;
 	uint8_t identifier;
 	uint32_t status;
-	struct rt_text session_id;
+	struct rt_view session_id; /**< into the packet: valid during the call */
 };
 
 typedef struct dp_engine dp_engine;

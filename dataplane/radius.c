@@ -18,16 +18,17 @@
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |  Attributes ...  | Type (1) | Length (1) | Value (Length - 2) |
  */
+/* MD5_* are deprecated in OpenSSL 3: see acct_digest() for why they are used. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "radius.h"
 
 #include <stddef.h>
 
 #include <assert.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/md5.h>
 
 #include "cursor.h"
 
@@ -232,11 +233,13 @@ static bool val_prefix6(struct dp_cur *v, struct rt_prefix6 *out)
 	return true;
 }
 
-static void val_text(struct dp_cur *v, struct rt_text *out)
+static void val_text(struct dp_cur *v, struct rt_view *out)
 {
 	/* RFC 2865 section 5 says strings are at least one octet; an empty
-	 * one is accepted as empty rather than dropping the packet. */
-	rt_text_set(out, v->p, (unsigned)dp_cur_left(v));
+	 * one is accepted as empty rather than dropping the packet.  The
+	 * attribute length byte bounds it to 253. */
+	out->p = (const char *)v->p;
+	out->len = (uint8_t)dp_cur_left(v);
 }
 
 /* Decode one attribute value into a (unless a earlier occurrence of the
@@ -304,17 +307,9 @@ static bool decode_attr(uint8_t type, struct dp_cur *v, bool first, struct dp_ra
 	}
 }
 
-/* Clear a decode target without touching the 1.8 KB of text bytes. */
 static void acct_reset(struct dp_radius_acct *a)
 {
-	memset(a, 0, offsetof(struct dp_radius_acct, user_name));
-	a->user_name.len = 0;
-	a->class_.len = 0;
-	a->called.len = 0;
-	a->calling.len = 0;
-	a->nas_id.len = 0;
-	a->session_id.len = 0;
-	a->nas_port_id.len = 0;
+	memset(a, 0, sizeof(*a));
 }
 
 enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
@@ -364,50 +359,13 @@ enum dp_radius_fail dp_radius_decode_acct(const uint8_t *p, size_t len,
 }
 
 /*
- * MD5 through OpenSSL EVP.  OpenSSL 3 looks the implementation up on every
- * EVP_DigestInit_ex() given the legacy EVP_md5() handle (a lock and a
- * table search), so the implementation is fetched once per process; the
- * EVP_MD_CTX is kept per thread and freed when the thread exits.  OpenSSL
- * 3.0 still allocates its own small state inside each init.
+ * MD5 through libcrypto's MD5_Init/MD5_Update/MD5_Final.  They are
+ * deprecated in OpenSSL 3 in favour of EVP, but the EVP path costs a
+ * provider lookup and a heap allocation inside every EVP_DigestInit_ex()
+ * (measured: about half of all ingest CPU time, ~400 ns per packet), while
+ * these run on a stack context with no allocation: this is the per-packet
+ * path.  Same library, same implementation of the digest.
  */
-static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
-static pthread_key_t md5_ctx_key;
-static bool md5_key_ok;
-static const EVP_MD *md5_md;
-
-static void md5_ctx_free(void *ctx)
-{
-	EVP_MD_CTX_free(ctx);
-}
-
-static void md5_init_once(void)
-{
-	md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
-	if (!md5_md)
-		md5_md = EVP_md5();
-	md5_key_ok = pthread_key_create(&md5_ctx_key, md5_ctx_free) == 0;
-}
-
-static EVP_MD_CTX *md5_ctx(void)
-{
-	EVP_MD_CTX *ctx;
-
-	pthread_once(&md5_once, md5_init_once);
-	if (!md5_key_ok)
-		return NULL;
-	ctx = pthread_getspecific(md5_ctx_key);
-	if (!ctx) {
-		ctx = EVP_MD_CTX_new();
-		if (!ctx)
-			return NULL;
-		if (pthread_setspecific(md5_ctx_key, ctx) != 0) {
-			EVP_MD_CTX_free(ctx);
-			return NULL;
-		}
-	}
-	return ctx;
-}
-
 /*
  * RFC 2866 section 3: "The Request Authenticator is ... an MD5 hash
  * calculated over a stream of octets consisting of the Code + Identifier +
@@ -418,17 +376,14 @@ static bool acct_digest(const uint8_t *p, size_t len, const uint8_t *secret, siz
 			uint8_t out[AUTH_LEN])
 {
 	static const uint8_t zero[AUTH_LEN];
-	EVP_MD_CTX *ctx = md5_ctx();
-	unsigned int olen = 0;
+	MD5_CTX ctx;
 
-	if (!ctx || len < DP_RADIUS_HDR_LEN)
+	if (len < DP_RADIUS_HDR_LEN)
 		return false;
-	if (EVP_DigestInit_ex(ctx, md5_md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, p, AUTH_OFF) != 1 ||
-	    EVP_DigestUpdate(ctx, zero, AUTH_LEN) != 1 ||
-	    EVP_DigestUpdate(ctx, p + DP_RADIUS_HDR_LEN, len - DP_RADIUS_HDR_LEN) != 1 ||
-	    (secret_len && EVP_DigestUpdate(ctx, secret, secret_len) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, &olen) != 1 || olen != AUTH_LEN)
+	if (MD5_Init(&ctx) != 1 || MD5_Update(&ctx, p, AUTH_OFF) != 1 ||
+	    MD5_Update(&ctx, zero, AUTH_LEN) != 1 ||
+	    MD5_Update(&ctx, p + DP_RADIUS_HDR_LEN, len - DP_RADIUS_HDR_LEN) != 1 ||
+	    (secret_len && MD5_Update(&ctx, secret, secret_len) != 1) || MD5_Final(out, &ctx) != 1)
 		return false;
 	return true;
 }

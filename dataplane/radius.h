@@ -80,7 +80,7 @@ const char *dp_radius_fail_str(enum dp_radius_fail f);
  */
 enum dp_radius_fail dp_radius_check(const uint8_t *p, size_t len);
 
-/** Decoded Accounting-Request; text fields copied, nothing points into the packet. */
+/** Decoded Accounting-Request; text fields are views into the packet. */
 struct dp_radius_acct {
 	uint8_t code;
 	uint8_t identifier;
@@ -108,15 +108,14 @@ struct dp_radius_acct {
 	uint32_t event_ts;
 	bool has_message_authenticator; /* 80 */
 
-	/* Texts last: a decode clears everything above with one small memset
-	 * and only the lengths of these (see acct_reset in radius.c). */
-	struct rt_text user_name;    /* 1 */
-	struct rt_text class_;       /* 25 */
-	struct rt_text called;       /* 30 */
-	struct rt_text calling;      /* 31 */
-	struct rt_text nas_id;       /* 32 */
-	struct rt_text session_id;   /* 44 */
-	struct rt_text nas_port_id;  /* 87 */
+	/* Texts are views into the packet: valid while the packet is. */
+	struct rt_view user_name;    /* 1 */
+	struct rt_view class_;       /* 25 */
+	struct rt_view called;       /* 30 */
+	struct rt_view calling;      /* 31 */
+	struct rt_view nas_id;       /* 32 */
+	struct rt_view session_id;   /* 44 */
+	struct rt_view nas_port_id;  /* 87 */
 };
 
 /**

@@ -36,6 +36,13 @@ struct rt_text {
 	char v[RT_TEXT_MAX];
 };
 
+/** A borrowed view of at most RT_TEXT_MAX wire bytes (decoders hand these
+ *  out: valid only while the packet they point into is). */
+struct rt_view {
+	const char *p;
+	uint8_t len;
+};
+
 /** An IPv4 or IPv6 address (IPv4 as the first 4 bytes of `a`). */
 struct rt_addr {
 	uint8_t family; /**< 0 = none, 4 or 6 */

@@ -99,7 +99,7 @@ static bool addr_eq(const struct rt_addr *a, const struct rt_addr *b)
 static bool key_eq(const struct rt_addr *nas, const struct rt_text *sid,
 		   const struct rt_addr *nas2, const char *sid2, unsigned len2)
 {
-	return sid->len == len2 && addr_eq(nas, nas2) && memcmp(sid->v, sid2, len2) == 0;
+	return sid->len == len2 && addr_eq(nas, nas2) && (!len2 || memcmp(sid->v, sid2, len2) == 0);
 }
 
 int dp_tracker_alloc(const struct dp_tracker_cfg *cfg, dp_tracker_close_fn on_close,
@@ -154,10 +154,10 @@ void dp_tracker_free(dp_tracker *t)
 /* ---- open table --------------------------------------------------------- */
 
 static struct sess *open_find(dp_tracker *t, uint64_t h, const struct rt_addr *nas,
-			      const struct rt_text *sid)
+			      const char *sid, unsigned sid_len)
 {
 	for (struct sess *s = t->buckets[h & (t->nbuckets - 1)]; s; s = s->hnext)
-		if (s->hash == h && key_eq(&s->r.nas_ip, &s->r.session_id, nas, sid->v, sid->len))
+		if (s->hash == h && key_eq(&s->r.nas_ip, &s->r.session_id, nas, sid, sid_len))
 			return s;
 	return NULL;
 }
@@ -258,11 +258,11 @@ static void open_unlink(dp_tracker *t, struct sess *s)
 /* ---- recently closed keys ----------------------------------------------- */
 
 static struct closed *closed_find(dp_tracker *t, uint64_t h, const struct rt_addr *nas,
-				  const struct rt_text *sid)
+				  const char *sid, unsigned sid_len)
 {
 	for (struct closed *c = t->cbuckets[h & (t->ncbuckets - 1)]; c; c = c->hnext)
-		if (c->hash == h && c->sid_len == sid->len && addr_eq(&c->nas, nas) &&
-		    memcmp(c->sid, sid->v, sid->len) == 0)
+		if (c->hash == h && c->sid_len == sid_len && addr_eq(&c->nas, nas) &&
+		    (!sid_len || memcmp(c->sid, sid, sid_len) == 0))
 			return c;
 	return NULL;
 }
@@ -316,7 +316,7 @@ static int closed_grow(dp_tracker *t)
 /* Remember that key (nas, sid) closed at stop_ns. */
 static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r)
 {
-	struct closed *c = closed_find(t, h, &r->nas_ip, &r->session_id);
+	struct closed *c = closed_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len);
 	if (c) {
 		closed_unlink(t, c);
 	} else {
@@ -431,10 +431,12 @@ int dp_tracker_flush(dp_tracker *t, int64_t now_ns)
 
 /* ---- messages ----------------------------------------------------------- */
 
-static void copy_text(struct rt_text *dst, const struct rt_text *src)
+/* Copy a non-empty view, only when it differs (the common case on the
+ * per-packet path is an unchanged value). */
+static void copy_text(struct rt_text *dst, struct rt_view src)
 {
-	if (src && src->len)
-		rt_text_set(dst, src->v, src->len);
+	if (src.len && (src.len != dst->len || memcmp(dst->v, src.p, src.len) != 0))
+		rt_text_set(dst, src.p, src.len);
 }
 
 static void copy_prefix(struct rt_prefix6 *dst, const struct rt_prefix6 *src)
@@ -459,12 +461,11 @@ static void sess_update(struct rt_session *r, const struct dp_acct_msg *m)
 	}
 	copy_prefix(&r->ipv6_prefix, &m->ipv6_prefix);
 	copy_prefix(&r->delegated_prefix, &m->delegated_prefix);
-	const struct rt_text *cn = m->calling_number;
+	struct rt_view cn = m->calling_number;
 	/* parse the MAC only when the calling number changes */
-	if (cn && cn->len &&
-	    (cn->len != r->calling_number.len || memcmp(cn->v, r->calling_number.v, cn->len))) {
-		rt_text_set(&r->calling_number, cn->v, cn->len);
-		r->has_calling_mac = rt_mac_parse(cn->v, cn->len, r->calling_mac);
+	if (cn.len && (cn.len != r->calling_number.len || memcmp(cn.p, r->calling_number.v, cn.len))) {
+		rt_text_set(&r->calling_number, cn.p, cn.len);
+		r->has_calling_mac = rt_mac_parse(cn.p, cn.len, r->calling_mac);
 	}
 	if (m->has_event_ts && !r->has_clock_skew) {
 		r->has_clock_skew = true;
@@ -489,7 +490,7 @@ static int sess_open(dp_tracker *t, const struct dp_acct_msg *m, uint64_t h,
 	r.start_ns = start_ns;
 	r.stop_ns = RT_TIME_NONE;
 	r.nas_ip = m->nas;
-	rt_text_set(&r.session_id, m->session_id->v, m->session_id->len);
+	rt_text_set(&r.session_id, m->session_id.p, m->session_id.len);
 	r.auth = m->auth;
 	r.last_news_ns = m->event_ns;
 	r.prev_news_ns = RT_TIME_NONE;
@@ -528,11 +529,10 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 	    m->status != DP_ACCT_INTERIM)
 		return 0; /* Tunnel-* and vendor status types: not sessions */
 
-	static const struct rt_text empty;
-	const struct rt_text *sid = m->session_id ? m->session_id : &empty;
-	uint64_t h = key_hash(&m->nas, sid->v, sid->len);
-	struct sess *s = open_find(t, h, &m->nas, sid);
-	struct closed *c = s ? NULL : closed_find(t, h, &m->nas, sid);
+	const struct rt_view sid = m->session_id;
+	uint64_t h = key_hash(&m->nas, sid.p, sid.len);
+	struct sess *s = open_find(t, h, &m->nas, sid.p, sid.len);
+	struct closed *c = s ? NULL : closed_find(t, h, &m->nas, sid.p, sid.len);
 	int64_t ev = m->event_ns;
 	int64_t s0 = ev - (m->has_session_time ? (int64_t)m->session_time * NS : 0);
 
@@ -599,7 +599,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 int dp_tracker_resume(dp_tracker *t, const struct rt_session *r)
 {
 	uint64_t h = key_hash(&r->nas_ip, r->session_id.v, r->session_id.len);
-	if (open_find(t, h, &r->nas_ip, &r->session_id))
+	if (open_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len))
 		return -EEXIST;
 	struct rt_session c = *r;
 	c.stop_ns = RT_TIME_NONE;

@@ -63,13 +63,13 @@ struct dp_acct_msg {
 	uint32_t cause;           /**< Acct-Terminate-Cause */
 	bool has_event_ts;
 	int64_t skew_ns;          /**< capture - delay - Event-Timestamp */
-	/** Fields this message carries; a NULL or empty text is absent.  The
-	 *  texts are borrowed: valid only during dp_tracker_acct(). */
-	const struct rt_text *account;
-	const struct rt_text *session_id; /**< required (may be empty) */
-	const struct rt_text *calling_number;
-	const struct rt_text *nas_id;
-	const struct rt_text *nas_port_id;
+	/** Fields this message carries; an empty view is absent.  The views
+	 *  are borrowed: valid only during dp_tracker_acct(). */
+	struct rt_view account;
+	struct rt_view session_id; /**< may be empty */
+	struct rt_view calling_number;
+	struct rt_view nas_id;
+	struct rt_view nas_port_id;
 	bool has_ipv4;
 	uint8_t ipv4[4];
 	bool has_ipv6_addr;

@@ -109,9 +109,9 @@ static void build_full(struct pkt *p)
 	pkt_fin(p);
 }
 
-static bool text_eq(const struct rt_text *t, const char *s)
+static bool text_eq(const struct rt_view *t, const char *s)
 {
-	return t->len == strlen(s) && memcmp(t->v, s, t->len) == 0;
+	return t->len == strlen(s) && (t->len == 0 || memcmp(t->p, s, t->len) == 0);
 }
 
 static bool bytes_eq(const uint8_t *a, const char *hex)

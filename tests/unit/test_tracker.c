@@ -35,13 +35,10 @@ static struct dp_acct_msg msg(uint32_t status, const char *sid, int64_t t, uint8
 	m.nas.a[3] = nas_last;
 	m.auth = RT_AUTH_VERIFIED;
 	m.source = RT_SRC_RADIUS;
-	static struct rt_text sids[4], acct;
-	static unsigned k;
-	struct rt_text *st = &sids[k++ % 4];
-	rt_text_set(st, sid, (unsigned)strlen(sid));
-	rt_text_set(&acct, "alice", 5);
-	m.session_id = st;
-	m.account = &acct;
+	m.session_id.p = sid; /* string literals and caller buffers outlive the call */
+	m.session_id.len = (uint8_t)strlen(sid);
+	m.account.p = "alice";
+	m.account.len = 5;
 	return m;
 }
 
@@ -169,15 +166,14 @@ int main(void)
 	m.session_time = 100;
 	m.has_event_ts = true;
 	m.skew_ns = -1500 * 1000000LL - 7;
-	static struct rt_text cn, bob;
-	rt_text_set(&cn, "AA-BB-CC-DD-EE-0F", 17);
-	m.calling_number = &cn;
+	m.calling_number.p = "AA-BB-CC-DD-EE-0F";
+	m.calling_number.len = 17;
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	m = msg(DP_ACCT_STOP, "g", T0 + 2000 * NS, 1);
 	m.has_event_ts = true;
 	m.skew_ns = 5 * NS;
-	rt_text_set(&bob, "bob", 3);
-	m.account = &bob;
+	m.account.p = "bob";
+	m.account.len = 3;
 	CHECK(dp_tracker_acct(t, &m) == 0);
 	CHECK_EQ_I64(nclosed, 1);
 	CHECK_EQ_I64(closed[0].start_ns, T0 + 900 * NS);
