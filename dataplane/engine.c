@@ -7,7 +7,23 @@
 
 #define NS 1000000000LL
 
+/*
+ * Duplicate detection (RFC 5080 section 2.2.2: a server "MUST ... detect
+ * duplicates" by source address, port, Identifier and Request
+ * Authenticator).  A retransmission with identical bytes carries the same
+ * Acct-Delay-Time, so without this its event time would be its own, later,
+ * capture time.  Direct-mapped, fixed size, no allocation: a collision
+ * evicts, and an evicted entry only costs the tracker's own duplicate rules.
+ */
+#define DUP_SLOTS 65536u
+
+struct dup_slot {
+	uint64_t tag;
+	int64_t seen_ns;
+};
+
 struct dp_engine {
+	struct dup_slot dup[DUP_SLOTS];
 	struct dp_engine_cfg cfg;
 	dp_tracker *tracker;
 	void (*on_reject)(void *ctx, const struct dp_reject_info *r);
@@ -27,6 +43,7 @@ void dp_engine_cfg_default(struct dp_engine_cfg *cfg)
 	cfg->auth_ports[0] = 1812;
 	cfg->auth_ports[1] = 1645;
 	cfg->n_auth_ports = 2;
+	cfg->dup_window_ns = 120 * NS;
 	dp_tracker_cfg_default(&cfg->tracker);
 }
 
@@ -75,6 +92,32 @@ void dp_engine_free(dp_engine *e)
 void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s)
 {
 	e->cfg.secrets = s;
+}
+
+static uint64_t dup_tag(const struct dp_frame *f, const struct dp_radius_acct *a)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned alen = f->src.family == 6 ? 16 : 4;
+	for (unsigned i = 0; i < alen; i++)
+		h = (h ^ f->src.a[i]) * 1099511628211ULL;
+	h = (h ^ f->sport) * 1099511628211ULL;
+	h = (h ^ a->identifier) * 1099511628211ULL;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+/* True if this verified request was seen within the window (and remember it). */
+static bool dup_seen(dp_engine *e, const struct dp_frame *f, const struct dp_radius_acct *a,
+		     int64_t now_ns)
+{
+	uint64_t tag = dup_tag(f, a);
+	struct dup_slot *s = &e->dup[(tag >> 17) & (DUP_SLOTS - 1)];
+	if (s->tag == tag && now_ns - s->seen_ns <= e->cfg.dup_window_ns && now_ns >= s->seen_ns)
+		return true;
+	s->tag = tag;
+	s->seen_ns = now_ns;
+	return false;
 }
 
 static bool port_in(const uint16_t *ports, unsigned n, uint16_t p)
@@ -178,6 +221,11 @@ static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_n
 		auth = RT_AUTH_VERIFIED;
 	} else {
 		e->c.no_secret++;
+	}
+	/* after verification: the authenticator then binds the content */
+	if (dup_seen(e, f, a, capture_ns)) {
+		e->c.retransmissions++;
+		return 0;
 	}
 	e->c.accepted++;
 	acct_to_msg(a, f, capture_ns, auth, &e->msg);

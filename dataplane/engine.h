@@ -27,6 +27,7 @@ struct dp_engine_cfg {
 	uint16_t auth_ports[DP_ENGINE_MAX_PORTS]; /**< default 1812, 1645 */
 	unsigned n_auth_ports;
 	const dp_secrets *secrets; /**< may be NULL: every NAS is "no-secret" */
+	int64_t dup_window_ns;     /**< identical re-send window (default 120 s) */
 	struct dp_tracker_cfg tracker;
 };
 
@@ -48,6 +49,7 @@ struct dp_counters {
 	uint64_t rejected;              /**< authenticator did not verify */
 	uint64_t no_secret;             /**< accepted from a NAS with no secret */
 	uint64_t accepted;              /**< fed to the tracker */
+	uint64_t retransmissions;       /**< identical re-sends dropped (RFC 5080 s2.2.2) */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */

@@ -76,8 +76,9 @@ static void print_summary_text(const struct ctl_ingest_result *r)
 		       c->fragments + c->radius_other,
 	       c->not_ip, c->not_udp, c->other_udp, c->radius_acct_responses, c->radius_auth,
 	       c->fragments);
-	printf("duplicates         %" PRIu64 " (retransmitted or late, recorded once)\n",
-	       r->t.duplicates);
+	printf("duplicates         %" PRIu64 " (retransmitted or late, recorded once; %" PRIu64
+	       " identical re-sends)\n",
+	       r->t.duplicates + c->retransmissions, c->retransmissions);
 	printf("sessions           %" PRIu64 " closed (%.0f sessions/s), %" PRIu64
 	       " open, %" PRIu64 " resumed\n",
 	       r->sessions_closed_stored,
@@ -101,7 +102,8 @@ static void print_summary_json(const struct ctl_ingest_result *r)
 	       ",\"interim_without_start\":%" PRIu64 ",\"nas_reboots\":%" PRIu64
 	       ",\"orphaned\":%" PRIu64 ",\"capture_errors\":%" PRIu64 ",\"seconds\":%.6f}\n",
 	       c->packets, c->radius_acct_requests, c->accepted, c->no_secret, c->rejected,
-	       dp_counters_malformed(c), r->t.duplicates, r->sessions_closed_stored,
+	       dp_counters_malformed(c), r->t.duplicates + c->retransmissions,
+	       r->sessions_closed_stored,
 	       r->sessions_open_stored, r->sessions_resumed, r->t.stop_without_start,
 	       r->t.interim_without_start, r->t.nas_reboots, r->t.orphaned, r->capture_errors,
 	       r->seconds);

@@ -13,7 +13,7 @@
  *     to the capture file: memory is bounded by the open sessions, not by
  *     the length of the capture.
  *  2. Every written frame is also fed to a mirror of the tracker rules
- *     (DESIGN.md section 4, brief of issue 2) that decodes the RADIUS bytes
+ *     (DESIGN.md section 4; stated in rt-gen.md) that decodes the RADIUS bytes
  *     just written and derives the truth from them, never from the
  *     simulation's intentions.  The mirror is written from the rules, not
  *     from dataplane/tracker.c.
@@ -392,7 +392,8 @@ static void usage(FILE *f)
 		"  --secrets FILE          RADIUS secrets file for retain\n"
 		"  --summary FILE          JSON summary (packets, sessions, spoofed, ...)\n"
 		"  --nas N                 number of NAS, 1..%d (default 8)\n"
-		"  --spoof-rate R          spoofed requests per session (default 0.005, >= 5)\n"
+		"  --spoof-rate R          spoofed requests per session (default 0.005;\n"
+		"                          at least 5 unless R is 0)\n"
 		"  --retrans-rate R        share of requests retransmitted (default 0.02)\n"
 		"  --missing-stop-rate R   share of sessions whose Stop is lost (default 0.01)\n"
 		"  --missing-start-rate R  share of sessions whose Start is lost (default 0.01)\n"
@@ -736,7 +737,7 @@ static void setup_nas(struct world *w)
 		a->has_octets = i % 8 != 1 && i % 8 != 6;
 		a->empty_attrs = i == 1;
 		a->v6 = i % 2 == 0 || a->family == 6;
-		a->pd_plen = pd_plens[i % 4];
+		a->pd_plen = pd_plens[(i / 2) % 4];
 		a->ident_ctr = (uint8_t)rng_below(r, 256);
 		a->ip_id = (uint16_t)rng_below(r, 65536);
 		a->sid_base = (uint32_t)rng_range(r, 1, 0xfff) << 12;
@@ -3266,13 +3267,13 @@ int main(int argc, char **argv)
 	setup_nas(&w);
 	setup_accounts(&w);
 	plan_reboots(&w);
-	write_secrets(&w);
 
 	md5_init();
 	m.w = &w;
 	m.now = INT64_MIN;
 	capw_open(&m.cap, w.o.out, w.o.pcapng);
 	m_init(&m.mir, &w, w.o.truth);
+	write_secrets(&w);
 	plan_arrivals(&m);
 
 	/* the capture opens with an ARP at the start of the window */
@@ -3286,8 +3287,9 @@ int main(int argc, char **argv)
 		if (w.nas[n].sec_kind != SEC_NONE) {
 			double x = (double)w.o.sessions * w.o.spoof_rate;
 
-			n_spoof = w.o.spoof_rate > 0 ? (uint64_t)llround(x) : 0;
-			if (n_spoof < 5)
+			/* at least 5, unless spoofing is switched off (rate 0) */
+			n_spoof = (uint64_t)llround(x);
+			if (w.o.spoof_rate > 0 && n_spoof < 5)
 				n_spoof = 5;
 			break;
 		}

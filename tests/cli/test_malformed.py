@@ -97,4 +97,24 @@ check(len(out) == 1 and out[0]["stop"] is None and out[0]["account"] == "alice",
 st = json.loads(retain("stats", "--store", os.path.join(d, "store"), "--format", "json").stdout)
 check(st["counters"].get("radius.rejected") == 2, f"stats rejected: {st}")
 
+# an identical re-send (same bytes, so the same Acct-Delay-Time) 10 s later
+# is a duplicate by source, port, Identifier and authenticator (RFC 5080):
+# the session starts at the first copy, not at the re-send
+start = radius_acct(30, [radius_attr(40, u32(1)), radius_attr(44, b"dup-1"),
+                         radius_attr(1, b"carol"), radius_attr(4, bytes([10, 0, 0, 1]))], SECRET)
+interim = radius_acct(31, [radius_attr(40, u32(3)), radius_attr(44, b"dup-1"),
+                           radius_attr(1, b"carol"), radius_attr(4, bytes([10, 0, 0, 1])),
+                           radius_attr(46, u32(600))], SECRET)
+t1 = t0 + 10**13
+fr = lambda b: udp4_frame("10.0.0.1", "10.9.9.9", 40000, 1813, b)
+cap3 = os.path.join(d, "dup.pcap")
+write_pcap(cap3, [(t1, fr(start)), (t1 + 10 * 10**9, fr(start)),
+                  (t1 + 600 * 10**9, fr(interim)), (t1 + 609 * 10**9, fr(interim))])
+p = retain("ingest", cap3, "--store", os.path.join(d, "s-dup"), "--secrets",
+           os.path.join(d, "secrets.txt"), "--format", "json")
+s = json.loads(p.stdout)
+check(s["duplicates"] == 2 and s["sessions_open"] == 1, f"identical re-sends: {s}")
+out = jsonl(retain("export", "--store", os.path.join(d, "s-dup")).stdout)
+check(len(out) == 1 and out[0]["start_ns"] == t1, f"re-send moved the start: {out}")
+
 finish("malformed")
