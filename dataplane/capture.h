@@ -60,6 +60,43 @@ static inline int dp_capture_next(dp_capture *c, struct dp_pkt *pkts, unsigned m
 	return c->ops->next(c, pkts, max);
 }
 
+/** Direction of a live capture (pcap_setdirection). */
+enum dp_direction {
+	DP_DIR_BOTH = 0,
+	DP_DIR_IN,
+	DP_DIR_OUT,
+};
+
+struct dp_live_opts {
+	int snaplen;            /**< default 65535 */
+	unsigned buffer_bytes;  /**< kernel ring, default 32 MiB */
+	int timeout_ms;         /**< how long next() waits for traffic, default 100 */
+	int promisc;            /**< default 1: mirror and inline ports carry others' frames */
+	enum dp_direction direction;
+	const char *filter;     /**< BPF prefilter; default: the control plane only
+				     (dp_capture_live_default_filter()); "" = none */
+};
+
+/** The default kernel prefilter: PPPoE discovery and control, and UDP on
+ *  the control ports, untagged or under one or two VLAN tags. */
+const char *dp_capture_live_default_filter(void);
+
+void dp_live_opts_default(struct dp_live_opts *o);
+
+/**
+ * Open a live interface (libpcap; non-blocking + poll).  next() returns the
+ * packets available, or -EAGAIN after waiting timeout_ms with none, or
+ * -EINTR if a signal interrupted the wait, or -EIO (err_msg says why).
+ * @param[in] opts  NULL for defaults
+ * @return 0, -ENODEV (no such interface), -EPERM (needs CAP_NET_RAW),
+ *         -EINVAL (bad filter or direction), -EIO, -ENOMEM
+ */
+int dp_capture_open_live(const char *ifname, const struct dp_live_opts *opts, dp_capture **ret,
+			 char *err, size_t errlen);
+
+/** Kernel counters of a live source: packets received and dropped. */
+int dp_capture_live_stats(dp_capture *c, uint64_t *ret_received, uint64_t *ret_dropped);
+
 /** Close any source.  NULL ok. */
 void dp_capture_close(dp_capture *c);
 
