@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "timefmt.h"
+#include "xmlout.h"
 
 int ctl_fmt_parse(const char *name, enum ctl_fmt *ret)
 {
@@ -17,7 +18,8 @@ int ctl_fmt_parse(const char *name, enum ctl_fmt *ret)
 	} t[] = {{"json", CTL_FMT_JSON},
 		 {"jsonl", CTL_FMT_JSONL},
 		 {"csv", CTL_FMT_CSV},
-		 {"table", CTL_FMT_TABLE}};
+		 {"table", CTL_FMT_TABLE},
+		 {"xml", CTL_FMT_XML}};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strcmp(name, t[i].n) == 0) {
 			*ret = t[i].f;
@@ -71,12 +73,12 @@ static unsigned utf8_seq(const unsigned char *s, unsigned n)
 
 /* Raw bytes -> valid UTF-8 (invalid bytes read as Latin-1).  out must hold
  * 2 * len + 1 bytes. */
-static size_t text_utf8(const struct rt_text *t, char *out)
+size_t ctl_utf8_clean(const void *v, size_t len, char *out)
 {
-	const unsigned char *s = (const unsigned char *)t->v;
+	const unsigned char *s = v;
 	size_t o = 0;
-	for (unsigned i = 0; i < t->len;) {
-		unsigned n = utf8_seq(s + i, t->len - i);
+	for (size_t i = 0; i < len;) {
+		unsigned n = utf8_seq(s + i, len - i > 4 ? 4 : (unsigned)(len - i));
 		if (n == 0) {
 			unsigned char c = s[i];
 			out[o++] = (char)(0xc0 | c >> 6);
@@ -90,6 +92,11 @@ static size_t text_utf8(const struct rt_text *t, char *out)
 	}
 	out[o] = 0;
 	return o;
+}
+
+static size_t text_utf8(const struct rt_text *t, char *out)
+{
+	return ctl_utf8_clean(t->v, t->len, out);
 }
 
 static json_t *jtext(const struct rt_text *t)
@@ -162,7 +169,7 @@ static json_t *jstr_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
-static json_t *row_json(const struct rt_session *s)
+json_t *ctl_session_json(const struct rt_session *s)
 {
 	struct row_text t;
 	row_text_fill(s, &t);
@@ -197,6 +204,10 @@ static json_t *row_json(const struct rt_session *s)
 			    s->has_clock_skew ? json_integer(s->clock_skew_ms) : json_null());
 	return o;
 }
+
+static const char *const csv_join_header =
+	",registered_category,registered_doc_type,registered_doc_number,registered_name,"
+	"registered_status\n";
 
 static const char *const csv_header =
 	"account,ipv4,ipv6_prefix,delegated_prefix,ipv6_addr,calling_number,calling_mac,"
@@ -254,7 +265,6 @@ static void row_csv(FILE *f, const struct rt_session *s)
 	fprintf(f, ",%s,", a ? a : "");
 	if (s->has_clock_skew)
 		fprintf(f, "%d", s->clock_skew_ms);
-	fputc('\n', f);
 }
 
 static void row_table(FILE *f, const struct rt_session *s)
@@ -269,34 +279,88 @@ static void row_table(FILE *f, const struct rt_session *s)
 	t.start[19] = 0;
 	t.stop[19] = 0;
 	const char *c = cause_str(s, &t);
-	fprintf(f, "%-19s  %-19s  %-20s  %-15s  %-20s  %-15s  %-16s  %s\n", t.start,
+	fprintf(f, "%-19s  %-19s  %-20s  %-15s  %-20s  %-15s  %-16s  %s", t.start,
 		*t.stop ? t.stop : "(open)", acc, *t.ipv4 ? t.ipv4 : "-", *cal ? cal : "-",
 		t.nas, sid, c ? c : "-");
 }
 
-void ctl_out_begin(struct ctl_out *o, FILE *f, enum ctl_fmt fmt)
+void ctl_out_begin_joined(struct ctl_out *o, FILE *f, enum ctl_fmt fmt, ctl_registry *reg)
 {
 	o->f = f;
 	o->fmt = fmt;
 	o->rows = 0;
 	o->err = 0;
-	if (fmt == CTL_FMT_CSV)
-		fputs(csv_header, f);
-	else if (fmt == CTL_FMT_TABLE)
-		fprintf(f, "%-19s  %-19s  %-20s  %-15s  %-20s  %-15s  %-16s  %s\n", "START (UTC)",
+	o->reg = reg;
+	if (fmt == CTL_FMT_CSV) {
+		fwrite(csv_header, 1, strlen(csv_header) - 1, f);
+		fputs(reg ? csv_join_header : "\n", f);
+	} else if (fmt == CTL_FMT_TABLE) {
+		fprintf(f, "%-19s  %-19s  %-20s  %-15s  %-20s  %-15s  %-16s  %s", "START (UTC)",
 			"STOP (UTC)", "ACCOUNT", "IPV4", "CALLING", "NAS", "SESSION", "CAUSE");
-	else if (fmt == CTL_FMT_JSON)
+		fputs(reg ? "  REGISTERED NAME\n" : "\n", f);
+	} else if (fmt == CTL_FMT_JSON) {
 		fputs("[", f);
+	} else if (fmt == CTL_FMT_XML) {
+		ctl_xml_begin(f);
+	}
+}
+
+void ctl_out_begin(struct ctl_out *o, FILE *f, enum ctl_fmt fmt)
+{
+	ctl_out_begin_joined(o, f, fmt, NULL);
+}
+
+/* The joined identity of a session: 1 registered (id filled), 0 not
+ * registered, negative on a registry error. */
+static int join(struct ctl_out *o, const struct rt_session *s, struct ctl_identity *id)
+{
+	int rc = ctl_registry_get(o->reg, s->account.v, s->account.len, id);
+	if (rc == 0)
+		return 1;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static void csv_join(FILE *f, const struct ctl_identity *id)
+{
+	if (!id) {
+		fputs(",,,,,", f);
+		return;
+	}
+	const char *c = ctl_category_name(id->category), *d = ctl_doc_type_name(id->doc_type),
+		   *st = ctl_status_name(id->status);
+	fprintf(f, ",%s,%s,", c ? c : "", d ? d : "");
+	csv_cell(f, id->doc_number, strlen(id->doc_number));
+	fputc(',', f);
+	char buf[2 * sizeof(id->name) + 1];
+	size_t n = ctl_utf8_clean(id->name, strlen(id->name), buf);
+	csv_cell(f, buf, n);
+	fprintf(f, ",%s", st ? st : "");
 }
 
 int ctl_out_row(struct ctl_out *o, const struct rt_session *s)
 {
+	struct ctl_identity idbuf, *id = NULL;
+	if (o->reg) {
+		int rc = join(o, s, &idbuf);
+		if (rc < 0)
+			return o->err = rc;
+		if (rc)
+			id = &idbuf;
+	}
 	switch (o->fmt) {
 	case CTL_FMT_JSON:
 	case CTL_FMT_JSONL: {
-		json_t *j = row_json(s);
+		json_t *j = ctl_session_json(s);
 		if (!j)
 			return o->err = -ENOMEM;
+		if (o->reg) {
+			json_t *r = id ? ctl_identity_json(id) : json_null();
+			if (!r) {
+				json_decref(j);
+				return o->err = -ENOMEM;
+			}
+			json_object_set_new(j, "registered", r);
+		}
 		if (o->fmt == CTL_FMT_JSON)
 			fputs(o->rows ? ",\n " : "\n ", o->f);
 		if (json_dumpf(j, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0 && !o->err)
@@ -308,9 +372,23 @@ int ctl_out_row(struct ctl_out *o, const struct rt_session *s)
 	}
 	case CTL_FMT_CSV:
 		row_csv(o->f, s);
+		if (o->reg)
+			csv_join(o->f, id);
+		fputc('\n', o->f);
 		break;
 	case CTL_FMT_TABLE:
 		row_table(o->f, s);
+		if (o->reg) {
+			char nb[2 * sizeof(idbuf.name) + 1];
+			if (id)
+				ctl_utf8_clean(id->name, strlen(id->name), nb);
+			fprintf(o->f, "  %s", id ? nb : "(unregistered)");
+		}
+		fputc('\n', o->f);
+		break;
+	case CTL_FMT_XML:
+		if (ctl_xml_row(o->f, s, id, o->reg != NULL) < 0)
+			return o->err = -ENOMEM;
 		break;
 	}
 	o->rows++;
@@ -325,6 +403,8 @@ int ctl_out_end(struct ctl_out *o)
 		fputs(o->rows ? "\n]\n" : "]\n", o->f);
 	else if (o->fmt == CTL_FMT_TABLE)
 		fprintf(o->f, "(%llu session%s)\n", o->rows, o->rows == 1 ? "" : "s");
+	else if (o->fmt == CTL_FMT_XML)
+		ctl_xml_end(o->f, o->rows);
 	if (fflush(o->f) != 0 && !o->err)
 		o->err = -errno;
 	return o->err;

@@ -17,6 +17,9 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "registry.h"
 #include "session.h"
 
 enum ctl_fmt {
@@ -24,6 +27,7 @@ enum ctl_fmt {
 	CTL_FMT_JSONL, /**< one JSON object per line */
 	CTL_FMT_CSV,
 	CTL_FMT_TABLE,
+	CTL_FMT_XML,   /**< ETSI TS 102 657-shaped document (XML.md, retain-results.xsd) */
 };
 
 /** @return 0 and sets ret, or -EINVAL for an unknown name */
@@ -34,9 +38,16 @@ struct ctl_out {
 	enum ctl_fmt fmt;
 	unsigned long long rows;
 	int err; /**< first write error (-errno) */
+	/** Optional registry to join (ctl_out_begin_joined): JSON gets a
+	 *  last key "registered" (identity object or null), CSV extra
+	 *  registered_* columns, tables a NAME column, XML a
+	 *  registeredIdentity element.  Borrowed, not owned. */
+	ctl_registry *reg;
 };
 
 void ctl_out_begin(struct ctl_out *o, FILE *f, enum ctl_fmt fmt);
+/** ctl_out_begin() joining every row with the registry reg (borrowed). */
+void ctl_out_begin_joined(struct ctl_out *o, FILE *f, enum ctl_fmt fmt, ctl_registry *reg);
 /** @return 0 or -errno / -ENOMEM */
 int ctl_out_row(struct ctl_out *o, const struct rt_session *s);
 /** Closes the array / prints the row count for tables; returns o->err. */
@@ -44,5 +55,16 @@ int ctl_out_end(struct ctl_out *o);
 
 /** Text of a session field for humans: address text etc. */
 void ctl_addr_str(const struct rt_addr *a, char *buf, size_t len);
+
+/** The JSON object of one session (section 4 keys, no join); new
+ *  reference, NULL on allocation failure. */
+json_t *ctl_session_json(const struct rt_session *s);
+
+/**
+ * Raw bytes -> valid UTF-8 the way every output shows them (valid UTF-8
+ * kept, any other byte read as Latin-1).  out must hold 2 * n + 1 bytes.
+ * @return bytes written, without the terminating NUL
+ */
+size_t ctl_utf8_clean(const void *s, size_t n, char *out);
 
 #endif

@@ -148,6 +148,9 @@ int ctl_time_parse(const char *s, int64_t *ret_ns)
 done:;
 	int64_t days = ctl_days_from_civil(y, mo, d);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - off_s;
+	/* int64 nanoseconds span 1677-09-21 .. 2262-04-11 */
+	if (secs > INT64_MAX / NS - 1 || secs < INT64_MIN / NS + 1)
+		return -EINVAL;
 	*ret_ns = secs * NS + frac;
 	return 0;
 }

@@ -34,5 +34,9 @@ int cmd_query(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_expire(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+/** retain audit replay (tools/retain-audit.c, dispatched by cmd_audit). */
+int cmd_audit_replay(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -80,6 +80,9 @@ static const char main_help[] =
 	"  export              write stored sessions as jsonl, csv or json\n"
 	"  expire              delete sessions past the retention period (default 60d)\n"
 	"  stats               store size and ingest counters\n"
+	"  registry import|show|export|purge|report   the real-name registry\n"
+	"  audit replay CAPTURE...   rebuild sessions from captures, compare with the store\n"
+	"  audit log|verify    the audit log of lawful queries; check its hash chain\n"
 	"  version             print the version\n"
 	"\n"
 	"'retain COMMAND --help' describes each command.\n";
@@ -104,6 +107,10 @@ int main(int argc, char **argv)
 		return cmd_expire(argc, argv);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc, argv);
+	if (strcmp(cmd, "registry") == 0)
+		return cmd_registry(argc, argv);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("retain %s\n", RETAIN_VERSION);
 		return 0;

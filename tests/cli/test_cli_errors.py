@@ -31,7 +31,7 @@ cases = [
      "after --to"),
     (["query", "account", "bob", "--store", store], "needs --from"),
     (["query", "imsi", "x", "--store", store], "unknown query type"),
-    (["export", "--store", store, "--format", "xml"], "not json"),
+    (["export", "--store", store, "--format", "yaml"], "not json"),
     (["expire", "--store", store, "--retention", "sixty"], "not a duration"),
 ]
 for args, msg in cases:

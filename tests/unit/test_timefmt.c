@@ -50,6 +50,10 @@ int main(void)
 	bad("yesterday");
 	bad("-5");
 	bad("99999999999999999999999");
+	bad("1000-01-01T00:00:00Z");   /* outside int64 nanoseconds */
+	bad("9999-12-31T23:59:59Z");
+	bad("0000-01-01T00:00:00+23:59");
+	ok("2262-04-11T00:00:00Z", 9223286400LL * NS);
 
 	char buf[CTL_TIME_BUF];
 	ctl_time_format(1790841600LL * NS + 5, buf);

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* retaind's config file (inih) and API tokens (ctl_config.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "ctl_config.h"
+
+struct parse_ctx {
+	struct ctl_config *c;
+	char why[256]; /* the handler's reason for the line inih reports */
+	unsigned seen;
+};
+
+enum { SEEN_DIR = 1, SEEN_LISTEN = 2, SEEN_CERT = 4, SEEN_KEY = 8, SEEN_TOKENS = 16 };
+
+static bool set_str(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(dst, v, n + 1);
+	return true;
+}
+
+static bool parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || end == v || *end || x < lo || x > hi || v[0] == '-')
+		return false;
+	*ret = (uint32_t)x;
+	return true;
+}
+
+/* "A.B.C.D:PORT" or "[V6]:PORT". */
+static bool parse_listen(struct ctl_config *c, const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	if (!colon || colon == v)
+		return false;
+	const char *h = v;
+	size_t hn = (size_t)(colon - v);
+	if (h[0] == '[') {
+		if (hn < 3 || h[hn - 1] != ']')
+			return false;
+		h++;
+		hn -= 2;
+	}
+	if (hn >= sizeof(c->host))
+		return false;
+	memcpy(c->host, h, hn);
+	c->host[hn] = '\0';
+	unsigned char a[16];
+	if (inet_pton(AF_INET, c->host, a) != 1 && inet_pton(AF_INET6, c->host, a) != 1)
+		return false;
+	uint32_t port;
+	if (!parse_u32(colon + 1, 1, 65535, &port))
+		return false;
+	c->port = (uint16_t)port;
+	return set_str(c->listen, sizeof(c->listen), v);
+}
+
+static int on_kv(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *p = user;
+	struct ctl_config *c = p->c;
+	bool ok;
+	if (strcmp(section, "store") == 0 && strcmp(name, "dir") == 0) {
+		ok = set_str(c->store_dir, sizeof(c->store_dir), value);
+		p->seen |= SEEN_DIR;
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "listen") == 0) {
+		ok = parse_listen(c, value);
+		p->seen |= SEEN_LISTEN;
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "cert") == 0) {
+		ok = set_str(c->cert, sizeof(c->cert), value);
+		p->seen |= SEEN_CERT;
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "key") == 0) {
+		ok = set_str(c->key, sizeof(c->key), value);
+		p->seen |= SEEN_KEY;
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "tokens") == 0) {
+		ok = set_str(c->tokens, sizeof(c->tokens), value);
+		p->seen |= SEEN_TOKENS;
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "max_body") == 0) {
+		/* Bounded so that the request fits an audit entry (CTL_AUDIT_LINE_MAX). */
+		ok = parse_u32(value, 256, 32768, &c->max_body);
+	} else if (strcmp(section, "api") == 0 && strcmp(name, "max_rows") == 0) {
+		ok = parse_u32(value, 1, 10000000, &c->max_rows);
+	} else {
+		snprintf(p->why, sizeof(p->why), "unknown setting [%.32s] %.32s", section, name);
+		return 0;
+	}
+	if (!ok)
+		snprintf(p->why, sizeof(p->why), "bad value for [%.32s] %.32s: '%.48s'", section,
+			 name, value);
+	return ok;
+}
+
+int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t errlen)
+{
+	struct ctl_config c;
+	memset(&c, 0, sizeof(c));
+	c.max_body = 16384;
+	c.max_rows = 100000;
+	struct parse_ctx p = {.c = &c};
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	int line = ini_parse_file(f, on_kv, &p);
+	fclose(f);
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 p.why[0] ? p.why : "not a valid INI line");
+		return -EINVAL;
+	}
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} need[] = {{SEEN_DIR, "[store] dir"}, {SEEN_LISTEN, "[api] listen"},
+		    {SEEN_CERT, "[api] cert"}, {SEEN_KEY, "[api] key"},
+		    {SEEN_TOKENS, "[api] tokens"}};
+	for (unsigned i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(p.seen & need[i].bit)) {
+			snprintf(err, errlen, "%s: %s is missing", path, need[i].name);
+			return -EINVAL;
+		}
+	*ret = c;
+	return 0;
+}
+
+/* ---- tokens ------------------------------------------------------------ */
+
+const char *ctl_role_name(enum ctl_role r)
+{
+	switch (r) {
+	case CTL_ROLE_AUTHORITY:
+		return "authority";
+	case CTL_ROLE_OPERATOR:
+		return "operator";
+	case CTL_ROLE_AUDITOR:
+		return "auditor";
+	default:
+		return NULL;
+	}
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+void ctl_tokens_clear(struct ctl_tokens *t)
+{
+	/* Not secret (hashes), but no reason to leave them around. */
+	if (t->v)
+		OPENSSL_cleanse(t->v, t->n * sizeof(*t->v));
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	struct ctl_tokens t = {0};
+	size_t cap = 0;
+	char buf[512];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		lineno++;
+		size_t n = strlen(buf);
+		if (n == sizeof(buf) - 1 && buf[n - 1] != '\n') {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			rc = -EINVAL;
+			goto out_clear;
+		}
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		char *save, *name = strtok_r(buf, " \t\r\n", &save);
+		if (!name)
+			continue;
+		char *role = strtok_r(NULL, " \t\r\n", &save);
+		char *hex = strtok_r(NULL, " \t\r\n", &save);
+		char *extra = strtok_r(NULL, " \t\r\n", &save);
+		struct ctl_token tk;
+		memset(&tk, 0, sizeof(tk));
+		if (!role || !hex || extra || strlen(name) >= sizeof(tk.name)) {
+			snprintf(err, errlen, "%s:%u: expected NAME ROLE SHA256HEX", path, lineno);
+			rc = -EINVAL;
+			goto out_clear;
+		}
+		memcpy(tk.name, name, strlen(name) + 1);
+		for (enum ctl_role r = CTL_ROLE_AUTHORITY; r <= CTL_ROLE_AUDITOR; r++)
+			if (strcmp(role, ctl_role_name(r)) == 0)
+				tk.role = r;
+		if (tk.role == CTL_ROLE_NONE) {
+			snprintf(err, errlen, "%s:%u: role '%.32s' is not authority, operator or "
+					      "auditor", path, lineno, role);
+			rc = -EINVAL;
+			goto out_clear;
+		}
+		bool ok = strlen(hex) == 64;
+		for (unsigned i = 0; ok && i < 32; i++) {
+			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+			ok = hi >= 0 && lo >= 0;
+			tk.hash[i] = (unsigned char)(hi << 4 | lo);
+		}
+		if (!ok) {
+			snprintf(err, errlen, "%s:%u: the token hash must be 64 hex digits (SHA-256)",
+				 path, lineno);
+			rc = -EINVAL;
+			goto out_clear;
+		}
+		for (size_t i = 0; i < t.n; i++)
+			if (strcmp(t.v[i].name, tk.name) == 0) {
+				snprintf(err, errlen, "%s:%u: client '%s' listed twice", path, lineno,
+					 tk.name);
+				rc = -EINVAL;
+				goto out_clear;
+			}
+		if (t.n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct ctl_token *p = realloc(t.v, nc * sizeof(*p));
+			if (!p) {
+				rc = -ENOMEM;
+				goto out_clear;
+			}
+			t.v = p;
+			cap = nc;
+		}
+		t.v[t.n++] = tk;
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+		goto out_clear;
+	}
+	fclose(f);
+	*ret = t;
+	return 0;
+out_clear:
+	ctl_tokens_clear(&t);
+	fclose(f);
+	return rc;
+}
+
+const struct ctl_token *ctl_tokens_find(const struct ctl_tokens *t, const char *token,
+					size_t len)
+{
+	char hex[CTL_AUDIT_HEX];
+	if (ctl_sha256_hex(token, len, hex) < 0)
+		return NULL;
+	unsigned char h[32];
+	for (unsigned i = 0; i < 32; i++)
+		h[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	/* Compare with every entry, whatever matched, so the time taken says
+	 * nothing about which (or whether a) hash matched. */
+	const struct ctl_token *found = NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		bool eq = CRYPTO_memcmp(h, t->v[i].hash, 32) == 0;
+		if (eq)
+			found = &t->v[i];
+	}
+	return found;
+}

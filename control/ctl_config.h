@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file ctl_config.h
+ * @brief retaind's configuration file (INI, parsed with inih) and its API
+ *        client tokens.  (Not "config.h": that name is meson's.)
+ *
+ * Config file:
+ *
+ *     [store]
+ *     dir = /var/lib/retain
+ *     [api]
+ *     listen = 127.0.0.1:8443      ; or [::1]:8443
+ *     cert = /etc/retain/api.crt   ; PEM
+ *     key = /etc/retain/api.key    ; PEM
+ *     tokens = /etc/retain/tokens
+ *     max_body = 16384             ; bytes of a request body (default; 256..32768)
+ *     max_rows = 100000            ; rows of one answer (default)
+ *
+ * Tokens file: one client per line, `NAME ROLE SHA256HEX` (the SHA-256 of
+ * the bearer token the client sends, in hex), `#` comments.  Roles:
+ * authority (lawful queries), operator (health, stats), auditor (audit log).
+ * Only hashes are stored, so the file leaks no credential; lookups compare
+ * every hash in constant time.
+ */
+#ifndef CTL_CONFIG_H
+#define CTL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_PATH_MAX 4096
+
+struct ctl_config {
+	char store_dir[CTL_PATH_MAX];
+	char listen[128];        /**< as written */
+	char host[64];           /**< address part of listen */
+	uint16_t port;
+	char cert[CTL_PATH_MAX];
+	char key[CTL_PATH_MAX];
+	char tokens[CTL_PATH_MAX];
+	uint32_t max_body;
+	uint32_t max_rows;
+};
+
+/**
+ * Parse a config file.  Every key above is required except max_body and
+ * max_rows.  Unknown sections or keys are errors (a typo must not silently
+ * drop a setting).
+ * @param[out] err  one line naming the file, line and problem on failure
+ * @return 0, -ENOENT / -errno (cannot read), -EINVAL (err says why)
+ */
+int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t errlen);
+
+enum ctl_role {
+	CTL_ROLE_NONE = 0,
+	CTL_ROLE_AUTHORITY,
+	CTL_ROLE_OPERATOR,
+	CTL_ROLE_AUDITOR,
+};
+
+/** "authority", "operator", "auditor" (NULL for CTL_ROLE_NONE). */
+const char *ctl_role_name(enum ctl_role r);
+
+struct ctl_token {
+	char name[64];
+	enum ctl_role role;
+	unsigned char hash[32];
+};
+
+struct ctl_tokens {
+	struct ctl_token *v;
+	size_t n;
+};
+
+/**
+ * Load a tokens file (format above).
+ * @return 0, -errno, -ENOMEM, -EINVAL (err names the line)
+ */
+int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t errlen);
+
+/** Free a loaded set; safe on a zeroed struct. */
+void ctl_tokens_clear(struct ctl_tokens *t);
+
+/**
+ * The client whose token this is, or NULL.  Hashes the token and compares
+ * it with every entry in constant time.
+ */
+const struct ctl_token *ctl_tokens_find(const struct ctl_tokens *t, const char *token,
+					size_t len);
+
+#endif /* CTL_CONFIG_H */
