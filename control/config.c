@@ -94,6 +94,29 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 		ok = parse_u32(value, 256, 32768, &c->max_body);
 	} else if (strcmp(section, "api") == 0 && strcmp(name, "max_rows") == 0) {
 		ok = parse_u32(value, 1, 10000000, &c->max_rows);
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "interface") == 0) {
+		ok = set_str(c->iface, sizeof(c->iface), value) && value[0];
+		c->has_capture = 1;
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "secrets") == 0) {
+		ok = set_str(c->secrets, sizeof(c->secrets), value);
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "direction") == 0) {
+		ok = true;
+		if (strcmp(value, "both") == 0)
+			c->direction = 0;
+		else if (strcmp(value, "in") == 0)
+			c->direction = 1;
+		else if (strcmp(value, "out") == 0)
+			c->direction = 2;
+		else
+			ok = false;
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "filter") == 0) {
+		ok = set_str(c->filter, sizeof(c->filter), strcmp(value, "default") ? value : "");
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "commit_ms") == 0) {
+		ok = parse_u32(value, 1, 60000, &c->commit_ms);
+	} else if (strcmp(section, "capture") == 0 && strcmp(name, "checkpoint_s") == 0) {
+		ok = parse_u32(value, 1, 86400, &c->checkpoint_s);
+	} else if (strcmp(section, "daemon") == 0 && strcmp(name, "user") == 0) {
+		ok = set_str(c->user, sizeof(c->user), value);
 	} else {
 		snprintf(p->why, sizeof(p->why), "unknown setting [%.32s] %.32s", section, name);
 		return 0;
@@ -110,6 +133,8 @@ int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t 
 	memset(&c, 0, sizeof(c));
 	c.max_body = 16384;
 	c.max_rows = 100000;
+	c.commit_ms = 200;
+	c.checkpoint_s = 60;
 	struct parse_ctx p = {.c = &c};
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -130,11 +155,18 @@ int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t 
 	} need[] = {{SEEN_DIR, "[store] dir"}, {SEEN_LISTEN, "[api] listen"},
 		    {SEEN_CERT, "[api] cert"}, {SEEN_KEY, "[api] key"},
 		    {SEEN_TOKENS, "[api] tokens"}};
+	/* [api] is all or nothing; [store] dir always */
+	c.has_api = (p.seen & (SEEN_LISTEN | SEEN_CERT | SEEN_KEY | SEEN_TOKENS)) != 0;
 	for (unsigned i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!(p.seen & need[i].bit)) {
+		if (!(p.seen & need[i].bit) && (i == 0 || c.has_api)) {
 			snprintf(err, errlen, "%s: %s is missing", path, need[i].name);
 			return -EINVAL;
 		}
+	if (!c.has_api && !c.has_capture) {
+		snprintf(err, errlen, "%s: nothing to do: give [api] and/or [capture] interface",
+			 path);
+		return -EINVAL;
+	}
 	*ret = c;
 	return 0;
 }

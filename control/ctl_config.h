@@ -15,6 +15,20 @@
  *     tokens = /etc/retain/tokens
  *     max_body = 16384             ; bytes of a request body (default; 256..32768)
  *     max_rows = 100000            ; rows of one answer (default)
+ *     [capture]
+ *     interface = eth1             ; live source (mirror or tap port)
+ *     secrets = /etc/retain/secrets ; RADIUS shared secrets (optional)
+ *     direction = both             ; both, in or out
+ *     filter = default             ; kernel prefilter: default (control plane),
+ *                                  ; none, or a pcap-filter(7) expression
+ *     commit_ms = 200              ; group commit interval (bound on the delay
+ *                                  ; before a closed session is durable)
+ *     checkpoint_s = 60            ; how often open sessions are stored
+ *     [daemon]
+ *     user = retain                ; drop to this user after opening sources
+ *
+ * [api] (all of listen, cert, key, tokens) and [capture] are each optional,
+ * but one of them must be there.
  *
  * Tokens file: one client per line, `NAME ROLE SHA256HEX` (the SHA-256 of
  * the bearer token the client sends, in hex), `#` comments.  Roles:
@@ -40,6 +54,15 @@ struct ctl_config {
 	char tokens[CTL_PATH_MAX];
 	uint32_t max_body;
 	uint32_t max_rows;
+	int has_api;             /**< [api] given */
+	int has_capture;         /**< [capture] interface given */
+	char iface[64];
+	char secrets[CTL_PATH_MAX];
+	int direction;           /**< enum dp_direction */
+	char filter[2048];       /**< "" = default, "none" = no filter */
+	uint32_t commit_ms;
+	uint32_t checkpoint_s;
+	char user[64];
 };
 
 /**

@@ -20,6 +20,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -40,6 +43,7 @@
 #include "config.h"
 #include "audit.h"
 #include "ctl_config.h"
+#include "worker.h"
 #include "lawful.h"
 #include "output.h"
 #include "registry.h"
@@ -590,6 +594,28 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* Become `user` (after sources and the store are open): no supplementary
+ * groups, its gid and uid, and no way back (no_new_privs). */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		logf_("[daemon] user %s: no such user", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		logf_("dropping privileges to %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 && pw->pw_uid != 0) {
+		logf_("dropping privileges to %s: could regain root", user);
+		return -1;
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	logf_("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
 static const char help[] =
 	"Usage: retaind --config FILE [--check-config]\n"
 	"\n"
@@ -603,7 +629,8 @@ static const char help[] =
 	"                      store directory, then exit (0 when usable)\n"
 	"  -h, --help\n"
 	"\n"
-	"SIGTERM or SIGINT stops it cleanly.\n";
+	"SIGTERM or SIGINT stops it cleanly (the capture worker commits its\n"
+	"batch and the open sessions first); SIGHUP reloads the secrets file.\n";
 
 int main(int argc, char **argv)
 {
@@ -644,36 +671,55 @@ int main(int argc, char **argv)
 		logf_("%s", err);
 		return 1;
 	}
-	if (ctl_tokens_load(d.cfg.tokens, &d.tokens, err, sizeof(err))) {
+	if (d.cfg.has_api && ctl_tokens_load(d.cfg.tokens, &d.tokens, err, sizeof(err))) {
 		logf_("%s", err);
 		return 1;
 	}
-	char *cert = read_pem(d.cfg.cert, err, sizeof(err));
-	char *key = cert ? read_pem(d.cfg.key, err, sizeof(err)) : NULL;
+	char *cert = NULL, *key = NULL;
 	int status = 1;
-	if (!cert || !key) {
-		logf_("%s", err);
-		goto out_pem;
+	ctl_worker *worker = NULL;
+	struct MHD_Daemon *mhd = NULL;
+	if (d.cfg.has_api) {
+		cert = read_pem(d.cfg.cert, err, sizeof(err));
+		key = cert ? read_pem(d.cfg.key, err, sizeof(err)) : NULL;
+		if (!cert || !key) {
+			logf_("%s", err);
+			goto out_pem;
+		}
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			logf_("this libmicrohttpd has no TLS support");
+			goto out_pem;
+		}
 	}
 	struct stat sb;
-	if (stat(d.cfg.store_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+	if (!d.cfg.has_capture && (stat(d.cfg.store_dir, &sb) < 0 || !S_ISDIR(sb.st_mode))) {
 		logf_("store directory %s does not exist", d.cfg.store_dir);
 		goto out_pem;
 	}
-	if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
-		logf_("this libmicrohttpd has no TLS support");
-		goto out_pem;
-	}
 	if (check_only) {
-		printf("retaind: %s: ok (%zu client%s, listen %s, store %s)\n", cfgpath,
-		       d.tokens.n, d.tokens.n == 1 ? "" : "s", d.cfg.listen, d.cfg.store_dir);
+		printf("retaind: %s: ok (%zu client%s, listen %s, capture %s, store %s)\n", cfgpath,
+		       d.tokens.n, d.tokens.n == 1 ? "" : "s", d.cfg.has_api ? d.cfg.listen : "-",
+		       d.cfg.has_capture ? d.cfg.iface : "-", d.cfg.store_dir);
 		status = 0;
 		goto out_pem;
 	}
-	rc = ctl_audit_open(d.cfg.store_dir, &d.audit);
-	if (rc) {
-		logf_("audit log in %s: %s", d.cfg.store_dir, strerror(-rc));
-		goto out_pem;
+	if (d.cfg.has_capture) {
+		/* sources and the store are opened with the privileges they need;
+		 * everything after runs as [daemon] user */
+		rc = ctl_worker_open(&d.cfg, &worker, err, sizeof(err));
+		if (rc) {
+			logf_("capture: %s", err);
+			goto out_pem;
+		}
+	}
+	if (d.cfg.user[0] && drop_privileges(d.cfg.user) < 0)
+		goto out_worker;
+	if (d.cfg.has_api) {
+		rc = ctl_audit_open(d.cfg.store_dir, &d.audit);
+		if (rc) {
+			logf_("audit log in %s: %s", d.cfg.store_dir, strerror(-rc));
+			goto out_worker;
+		}
 	}
 	pthread_mutex_init(&d.audit_lock, NULL);
 	d.started_ns = now_ns();
@@ -684,8 +730,20 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (worker) {
+		rc = ctl_worker_start(worker, err, sizeof(err));
+		if (rc) {
+			logf_("capture: %s", err);
+			goto out_audit;
+		}
+		logf_("capturing on %s into %s (group commit every %u ms)", d.cfg.iface,
+		      d.cfg.store_dir, d.cfg.commit_ms);
+	}
+	if (!d.cfg.has_api)
+		goto wait;
 
 	struct sockaddr_in sin4;
 	struct sockaddr_in6 sin6;
@@ -704,7 +762,7 @@ int main(int argc, char **argv)
 		sa = (struct sockaddr *)&sin6;
 		flags |= MHD_USE_IPv6;
 	}
-	struct MHD_Daemon *mhd = MHD_start_daemon(
+	mhd = MHD_start_daemon(
 		flags, d.cfg.port, NULL, NULL, on_request, &d,
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -723,15 +781,27 @@ int main(int argc, char **argv)
 	}
 	logf_("serving https://%s (store %s, %zu client%s)", d.cfg.listen, d.cfg.store_dir,
 	      d.tokens.n, d.tokens.n == 1 ? "" : "s");
+wait:;
 	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		logf_("SIGHUP: reloading the secrets file");
+		if (worker)
+			ctl_worker_reload(worker);
+	}
 	logf_("signal %d: stopping", sig);
-	MHD_stop_daemon(mhd);
+	if (mhd)
+		MHD_stop_daemon(mhd);
 	status = 0;
 out_audit:
-	ctl_audit_close(d.audit);
+	if (d.audit)
+		ctl_audit_close(d.audit);
 	pthread_mutex_destroy(&d.audit_lock);
+out_worker:
+	ctl_worker_stop(worker); /* final commit with the open sessions */
 out_pem:
 	if (key)
 		OPENSSL_cleanse(key, strlen(key));

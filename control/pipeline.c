@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "store.h"
+#include "timefmt.h"
+
+struct ctl_pipeline {
+	struct ctl_pipeline_opts o;
+	st_store *st;
+	dp_engine *e;
+	size_t pending;        /* closed sessions since the last commit */
+	uint64_t stored;
+	uint64_t expired;
+	uint64_t resumed;
+	uint64_t open_stored;
+	uint64_t commits;
+	uint64_t rejects_logged;
+	struct dp_counters persisted; /* counters already added to the store */
+	uint64_t stored_persisted;
+};
+
+void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	dp_engine_cfg_default(&o->engine);
+	o->commit_every = 65536;
+	o->max_reject_log = 20;
+}
+
+static void logf_(ctl_pipeline *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(ctl_pipeline *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	if (!p->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	p->o.log(p->o.log_ctx, buf);
+}
+
+static int on_close(void *ctx, const struct rt_session *s)
+{
+	ctl_pipeline *p = ctx;
+	int err = st_store_put_closed(p->st, s);
+	if (err == ST_EEXPIRED) {
+		/* ended before the store's expiry horizon (an old capture
+		 * replayed after expiry): retention forbids keeping it */
+		p->expired++;
+		return 0;
+	}
+	if (err)
+		return err;
+	p->stored++;
+	if (p->o.commit_every && ++p->pending >= p->o.commit_every)
+		return ctl_pipeline_commit(p, false);
+	return 0;
+}
+
+static void on_reject(void *ctx, const struct dp_reject_info *ri)
+{
+	ctl_pipeline *p = ctx;
+	if (p->rejects_logged++ >= p->o.max_reject_log) {
+		if (p->rejects_logged == p->o.max_reject_log + 1)
+			logf_(p, "rejected: further spoofed packets are counted, not listed");
+		return;
+	}
+	char a[64], t[CTL_TIME_BUF], sid[RT_TEXT_MAX + 1];
+	ctl_addr_str(&ri->src, a, sizeof(a));
+	ctl_time_format(ri->capture_ns, t);
+	unsigned n = ri->session_id.len;
+	for (unsigned i = 0; i < n; i++) {
+		char c = ri->session_id.p[i];
+		sid[i] = (c >= 0x20 && c < 0x7f) ? c : '?';
+	}
+	sid[n] = 0;
+	logf_(p,
+	      "rejected: Accounting-Request from %s port %u id %u status %u session '%s' at %s: "
+	      "Request Authenticator does not verify with the NAS's secret",
+	      a, ri->sport, ri->identifier, ri->status, sid, t);
+}
+
+static int resume_one(void *ctx, const struct rt_session *s)
+{
+	return dp_tracker_resume(ctx, s);
+}
+
+int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, char *err,
+		      size_t errlen)
+{
+	ctl_pipeline *p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->o = *o;
+	struct dp_engine_cfg ecfg = o->engine;
+	ecfg.secrets = o->secrets;
+	int rc = st_store_open(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &p->st);
+	if (rc) {
+		snprintf(err, errlen, "store %s: %s", o->store_dir, st_strerror(rc));
+		goto out_free;
+	}
+	rc = dp_engine_alloc(&ecfg, on_close, on_reject, p, &p->e);
+	if (rc) {
+		snprintf(err, errlen, "out of memory");
+		goto out_store;
+	}
+	/* Sessions a previous run left open continue here. */
+	rc = st_store_open_sessions(p->st, resume_one, dp_engine_tracker(p->e));
+	if (rc) {
+		snprintf(err, errlen, "store %s: reading open sessions: %s", o->store_dir,
+			 rc == -EEXIST ? "duplicate open session" : st_strerror(rc));
+		goto out_engine;
+	}
+	struct dp_tracker_stats ts;
+	dp_tracker_get_stats(dp_engine_tracker(p->e), &ts);
+	p->resumed = ts.open_now;
+	*ret = p;
+	return 0;
+
+out_engine:
+	dp_engine_free(p->e);
+out_store:
+	st_store_close(p->st);
+out_free:
+	free(p);
+	return rc;
+}
+
+int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype)
+{
+	return dp_engine_packet(p->e, pkt, linktype);
+}
+
+int ctl_pipeline_end_of_input(ctl_pipeline *p)
+{
+	return dp_engine_flush(p->e);
+}
+
+struct open_vec {
+	struct rt_session *v;
+	size_t n, cap;
+};
+
+static int collect_open(void *ctx, const struct rt_session *s)
+{
+	struct open_vec *ov = ctx;
+	if (ov->n == ov->cap) {
+		size_t nc = ov->cap ? ov->cap * 2 : 1024;
+		struct rt_session *nv = realloc(ov->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		ov->v = nv;
+		ov->cap = nc;
+	}
+	ov->v[ov->n++] = *s;
+	return 0;
+}
+
+/* Persistent counter names (retain stats, retaind /v1/stats). */
+#define COUNTERS(X)                                                   \
+	X("packets", packets)                                         \
+	X("radius.acct_requests", radius_acct_requests)               \
+	X("radius.rejected", rejected)                                \
+	X("radius.no_secret", no_secret)                              \
+	X("radius.accepted", accepted)                                \
+	X("radius.retransmissions", retransmissions)
+
+int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
+{
+	const struct dp_counters *c = dp_engine_counters(p->e);
+	struct open_vec ov = {0};
+	int rc = 0;
+
+	if (with_open) {
+		rc = dp_tracker_foreach_open(dp_engine_tracker(p->e), collect_open, &ov);
+		if (!rc)
+			rc = st_store_set_open(p->st, ov.v, ov.n);
+	}
+#define ADD(name, field)                                                              \
+	if (!rc && c->field != p->persisted.field)                                    \
+		rc = st_store_counter_add(p->st, name, c->field - p->persisted.field);
+	COUNTERS(ADD)
+#undef ADD
+	uint64_t mal = dp_counters_malformed(c), mal0 = dp_counters_malformed(&p->persisted);
+	if (!rc && mal != mal0)
+		rc = st_store_counter_add(p->st, "malformed", mal - mal0);
+	if (!rc && p->stored != p->stored_persisted)
+		rc = st_store_counter_add(p->st, "sessions.closed", p->stored - p->stored_persisted);
+	if (!rc)
+		rc = st_store_commit(p->st);
+	free(ov.v);
+	if (rc)
+		return rc;
+	p->persisted = *c;
+	p->stored_persisted = p->stored;
+	p->pending = 0;
+	p->commits++;
+	if (with_open)
+		p->open_stored = ov.n;
+	return 0;
+}
+
+int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns)
+{
+	return dp_tracker_advance(dp_engine_tracker(p->e), now_ns);
+}
+
+void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s)
+{
+	p->o.secrets = s;
+	dp_engine_set_secrets(p->e, s);
+}
+
+void ctl_pipeline_get_stats(const ctl_pipeline *p, struct ctl_pipeline_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->c = *dp_engine_counters(p->e);
+	dp_tracker_get_stats(dp_engine_tracker(p->e), &ret->t);
+	ret->sessions_closed_stored = p->stored;
+	ret->sessions_open_stored = p->open_stored;
+	ret->sessions_resumed = p->resumed;
+	ret->sessions_past_retention = p->expired;
+	ret->commits = p->commits;
+}
+
+void ctl_pipeline_close(ctl_pipeline *p)
+{
+	if (!p)
+		return;
+	dp_engine_free(p->e);
+	st_store_close(p->st);
+	free(p);
+}

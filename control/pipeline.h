@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file pipeline.h
+ * @brief Packets -> dataplane engine -> store: the path shared by
+ *        `retain ingest` (files) and retaind (live sources).
+ *
+ * Opening resumes the sessions a previous run left open.  Closed sessions
+ * are put as they close and made durable by ctl_pipeline_commit() (group
+ * commit; the caller decides how often).  A commit also adds the counters
+ * accumulated since the last one to the store's persistent counters, and,
+ * when asked, replaces the stored set of open sessions with the tracker's
+ * (O(open sessions): the daemon does it less often than it commits).
+ *
+ * One pipeline per store (one writer); not thread-safe.
+ */
+#ifndef CTL_PIPELINE_H
+#define CTL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+typedef struct ctl_pipeline ctl_pipeline;
+
+struct ctl_pipeline_opts {
+	const char *store_dir;
+	const dp_secrets *secrets;    /**< borrowed; NULL: every NAS "no-secret" */
+	struct dp_engine_cfg engine;  /**< its secrets field is ignored */
+	size_t commit_every;          /**< closed sessions that force a commit (0: never) */
+	unsigned max_reject_log;      /**< rejected packets described in the log */
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
+};
+
+void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o);
+
+struct ctl_pipeline_stats {
+	struct dp_counters c;
+	struct dp_tracker_stats t;
+	uint64_t sessions_closed_stored;
+	uint64_t sessions_open_stored;   /**< at the last commit with open sessions */
+	uint64_t sessions_resumed;
+	uint64_t sessions_past_retention;
+	uint64_t commits;
+};
+
+/**
+ * Open the store (created if missing), start the engine, resume open sessions.
+ * @return 0 or negative (err says what)
+ */
+int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, char *err,
+		      size_t errlen);
+
+/** Feed one packet.  @return 0, or a store error (-ENOSPC, ST_EMAPFULL, ...) */
+int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype);
+
+/** End of a finite input: final orphan sweep at the last capture time. */
+int ctl_pipeline_end_of_input(ctl_pipeline *p);
+
+/**
+ * Make everything so far durable (and the open set too if with_open).
+ * On failure nothing of this batch is lost from memory: a later commit
+ * retries it.  @return 0 or a store error
+ */
+int ctl_pipeline_commit(ctl_pipeline *p, bool with_open);
+
+/** Advance the tracker's clock without a packet (quiet live link), so
+ *  orphans still time out.  @return 0 or a store error */
+int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns);
+
+/** Swap the secrets (SIGHUP); borrowed. */
+void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s);
+
+void ctl_pipeline_get_stats(const ctl_pipeline *p, struct ctl_pipeline_stats *ret);
+
+/** Close (without committing: call ctl_pipeline_commit first).  NULL ok. */
+void ctl_pipeline_close(ctl_pipeline *p);
+
+#endif

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "worker.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "pipeline.h"
+#include "store.h"
+
+#define BURST 64
+#define NS 1000000000LL
+
+struct ctl_worker {
+	struct ctl_config cfg;
+	dp_capture *cap;
+	dp_secrets *secrets;
+	ctl_pipeline *p;
+	pthread_t th;
+	int started;
+	atomic_int stop;
+	atomic_int reload;
+};
+
+static void wlog(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "retaind: %s\n", msg);
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+int ctl_worker_open(const struct ctl_config *cfg, ctl_worker **ret, char *err, size_t errlen)
+{
+	ctl_worker *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->cfg = *cfg;
+	int rc;
+	if (cfg->secrets[0]) {
+		char serr[256];
+		rc = dp_secrets_load(cfg->secrets, &w->secrets, serr, sizeof(serr));
+		if (rc) {
+			snprintf(err, errlen, "secrets file %s: %s", cfg->secrets, serr);
+			goto out_free;
+		}
+	}
+	struct dp_live_opts lo;
+	dp_live_opts_default(&lo);
+	lo.direction = (enum dp_direction)cfg->direction;
+	if (cfg->filter[0])
+		lo.filter = strcmp(cfg->filter, "none") == 0 ? "" : cfg->filter;
+	rc = dp_capture_open_live(cfg->iface, &lo, &w->cap, err, errlen);
+	if (rc)
+		goto out_secrets;
+	*ret = w;
+	return 0;
+
+out_secrets:
+	dp_secrets_free(w->secrets);
+out_free:
+	free(w);
+	return rc;
+}
+
+static void do_reload(ctl_worker *w)
+{
+	if (!w->cfg.secrets[0]) {
+		wlog(NULL, "reload: no secrets file configured");
+		return;
+	}
+	dp_secrets *ns;
+	char serr[256];
+	int rc = dp_secrets_load(w->cfg.secrets, &ns, serr, sizeof(serr));
+	if (rc) {
+		fprintf(stderr, "retaind: reload: secrets file %s: %s (keeping the old ones)\n",
+			w->cfg.secrets, serr);
+		return;
+	}
+	ctl_pipeline_set_secrets(w->p, ns);
+	dp_secrets_free(w->secrets);
+	w->secrets = ns;
+	fprintf(stderr, "retaind: reloaded secrets: %zu entries\n", dp_secrets_count(ns));
+}
+
+static void *run(void *arg)
+{
+	ctl_worker *w = arg;
+	struct dp_pkt pkts[BURST];
+	int64_t last_commit = mono_ns(), last_ckpt = last_commit;
+	int failing = 0;
+	while (!atomic_load(&w->stop)) {
+		if (atomic_exchange(&w->reload, 0))
+			do_reload(w);
+		int n = dp_capture_next(w->cap, pkts, BURST);
+		if (n < 0 && n != -EAGAIN && n != -EINTR) {
+			fprintf(stderr, "retaind: capture %s: %s\n", w->cfg.iface, w->cap->err_msg);
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		for (int i = 0; i < n; i++) {
+			int rc = ctl_pipeline_packet(w->p, &pkts[i], w->cap->linktype);
+			if (rc && !failing)
+				fprintf(stderr, "retaind: ALARM: storing sessions: %s\n",
+					st_strerror(rc));
+		}
+		if (n <= 0)
+			ctl_pipeline_tick(w->p, wall_ns());
+		int64_t now = mono_ns();
+		if (now - last_commit >= (int64_t)w->cfg.commit_ms * 1000000) {
+			bool ckpt = now - last_ckpt >= (int64_t)w->cfg.checkpoint_s * NS;
+			int rc = ctl_pipeline_commit(w->p, ckpt);
+			if (rc) {
+				if (!failing)
+					fprintf(stderr, "retaind: ALARM: commit failed: %s; "
+							"keeping the batch in memory and retrying\n",
+						st_strerror(rc));
+				failing = 1;
+			} else {
+				if (failing)
+					fprintf(stderr, "retaind: commits succeed again\n");
+				failing = 0;
+				if (ckpt)
+					last_ckpt = now;
+			}
+			last_commit = now;
+		}
+	}
+	return NULL;
+}
+
+int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
+{
+	struct ctl_pipeline_opts po;
+	ctl_pipeline_opts_default(&po);
+	po.store_dir = w->cfg.store_dir;
+	po.secrets = w->secrets;
+	po.commit_every = 0; /* time-driven group commit */
+	po.log = wlog;
+	int rc = ctl_pipeline_open(&po, &w->p, err, errlen);
+	if (rc)
+		return rc;
+	rc = pthread_create(&w->th, NULL, run, w);
+	if (rc) {
+		snprintf(err, errlen, "capture thread: %s", strerror(rc));
+		return -rc;
+	}
+	w->started = 1;
+	return 0;
+}
+
+void ctl_worker_reload(ctl_worker *w)
+{
+	atomic_store(&w->reload, 1);
+}
+
+void ctl_worker_stop(ctl_worker *w)
+{
+	if (!w)
+		return;
+	atomic_store(&w->stop, 1);
+	if (w->started)
+		pthread_join(w->th, NULL);
+	if (w->p) {
+		int rc = ctl_pipeline_commit(w->p, true);
+		if (rc)
+			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
+				st_strerror(rc));
+		struct ctl_pipeline_stats ps;
+		ctl_pipeline_get_stats(w->p, &ps);
+		fprintf(stderr,
+			"retaind: capture %s stopped: %" PRIu64 " packets, %" PRIu64
+			" rejected, %" PRIu64 " malformed, %" PRIu64 " sessions closed, %" PRIu64
+			" open\n",
+			w->cfg.iface, ps.c.packets, ps.c.rejected, dp_counters_malformed(&ps.c),
+			ps.sessions_closed_stored, ps.sessions_open_stored);
+		ctl_pipeline_close(w->p);
+	}
+	dp_capture_close(w->cap);
+	dp_secrets_free(w->secrets);
+	free(w);
+}

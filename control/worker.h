@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file worker.h
+ * @brief retaind's capture worker: one live source -> pipeline -> store,
+ *        on its own thread (the store's one writer).
+ *
+ * The worker commits closed sessions every commit_ms (the bound on how long
+ * a closed session waits before it is durable), stores the open sessions
+ * every checkpoint_s and at stop, advances the tracker's clock with the
+ * wall clock while the link is quiet (so orphans still time out), reloads
+ * the secrets file when asked (SIGHUP), and keeps going through store
+ * errors (disk full): the batch stays in memory and the commit is retried,
+ * with an alarm in the log.
+ */
+#ifndef CTL_WORKER_H
+#define CTL_WORKER_H
+
+#include <stdint.h>
+
+#include "ctl_config.h"
+
+typedef struct ctl_worker ctl_worker;
+
+/**
+ * Open the live source and read the secrets (with the privileges that
+ * takes: call before dropping them), without starting anything.
+ * @return 0 or negative (err says what)
+ */
+int ctl_worker_open(const struct ctl_config *cfg, ctl_worker **ret, char *err, size_t errlen);
+
+/** Open the store (as the service user: after dropping privileges, so the
+ *  files it creates are that user's) and start the thread.
+ *  @return 0 or negative (err says what) */
+int ctl_worker_start(ctl_worker *w, char *err, size_t errlen);
+
+/** Ask for a secrets reload at the next loop (async-signal-safe). */
+void ctl_worker_reload(ctl_worker *w);
+
+/** Stop the thread: final commit with open sessions, close everything. */
+void ctl_worker_stop(ctl_worker *w);
+
+#endif
