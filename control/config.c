@@ -115,6 +115,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 		ok = parse_u32(value, 1, 60000, &c->commit_ms);
 	} else if (strcmp(section, "capture") == 0 && strcmp(name, "checkpoint_s") == 0) {
 		ok = parse_u32(value, 1, 86400, &c->checkpoint_s);
+	} else if (strcmp(section, "listener") == 0 && strcmp(name, "listen") == 0) {
+		ok = set_str(c->acct_listen, sizeof(c->acct_listen), value) && value[0];
 	} else if (strcmp(section, "daemon") == 0 && strcmp(name, "user") == 0) {
 		ok = set_str(c->user, sizeof(c->user), value);
 	} else {
@@ -133,7 +135,7 @@ int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t 
 	memset(&c, 0, sizeof(c));
 	c.max_body = 16384;
 	c.max_rows = 100000;
-	c.commit_ms = 200;
+	c.commit_ms = 50;
 	c.checkpoint_s = 60;
 	struct parse_ctx p = {.c = &c};
 	FILE *f = fopen(path, "re");
@@ -162,8 +164,9 @@ int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t 
 			snprintf(err, errlen, "%s: %s is missing", path, need[i].name);
 			return -EINVAL;
 		}
-	if (!c.has_api && !c.has_capture) {
-		snprintf(err, errlen, "%s: nothing to do: give [api] and/or [capture] interface",
+	if (!c.has_api && !c.has_capture && !c.acct_listen[0]) {
+		snprintf(err, errlen,
+			 "%s: nothing to do: give [api], [capture] interface or [listener] listen",
 			 path);
 		return -EINVAL;
 	}

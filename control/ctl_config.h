@@ -24,11 +24,16 @@
  *     commit_ms = 200              ; group commit interval (bound on the delay
  *                                  ; before a closed session is durable)
  *     checkpoint_s = 60            ; how often open sessions are stored
+ *     [listener]
+ *     listen = 127.0.0.1:1813      ; RADIUS accounting from the BRAS (answered
+ *                                  ; only once durable; secrets from [capture])
  *     [daemon]
  *     user = retain                ; drop to this user after opening sources
  *
- * [api] (all of listen, cert, key, tokens) and [capture] are each optional,
- * but one of them must be there.
+ * [api] (all of listen, cert, key, tokens), [capture] and [listener] are each
+ * optional, but one of them must be there.  commit_ms (default 50) bounds
+ * the delay an acknowledged accounting request adds: the answer leaves
+ * after the next group commit (at most commit_ms + one fsync later).
  *
  * Tokens file: one client per line, `NAME ROLE SHA256HEX` (the SHA-256 of
  * the bearer token the client sends, in hex), `#` comments.  Roles:
@@ -56,6 +61,7 @@ struct ctl_config {
 	uint32_t max_rows;
 	int has_api;             /**< [api] given */
 	int has_capture;         /**< [capture] interface given */
+	char acct_listen[128];   /**< [listener] listen, "" = none */
 	char iface[64];
 	char secrets[CTL_PATH_MAX];
 	int direction;           /**< enum dp_direction */

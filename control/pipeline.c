@@ -94,6 +94,31 @@ static int resume_one(void *ctx, const struct rt_session *s)
 	return dp_tracker_resume(ctx, s);
 }
 
+static int remember_one(void *ctx, const struct rt_session *s)
+{
+	if (s->stop_ns == RT_TIME_NONE)
+		return 0;
+	return dp_tracker_remember_closed(ctx, s);
+}
+
+/* Recently closed sessions, so that a Stop retransmitted across a restart
+ * (or found at the start of the next capture file) is recognised: those
+ * that stopped within the tracker's closed-key memory of the store's last
+ * day. */
+static int remember_recent(ctl_pipeline *p)
+{
+	struct st_stats ss;
+	int rc = st_store_stats(p->st, &ss);
+	if (rc || ss.last_day_ns == RT_TIME_NONE)
+		return rc;
+	struct st_query q;
+	memset(&q, 0, sizeof(q));
+	q.kind = ST_Q_ALL;
+	q.from_ns = ss.last_day_ns - p->o.engine.tracker.closed_keep_ns;
+	q.to_ns = INT64_MAX;
+	return st_store_query(p->st, &q, remember_one, dp_engine_tracker(p->e));
+}
+
 int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, char *err,
 		      size_t errlen)
 {
@@ -122,6 +147,12 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 			 rc == -EEXIST ? "duplicate open session" : st_strerror(rc));
 		goto out_engine;
 	}
+	rc = remember_recent(p);
+	if (rc) {
+		snprintf(err, errlen, "store %s: reading recent sessions: %s", o->store_dir,
+			 st_strerror(rc));
+		goto out_engine;
+	}
 	struct dp_tracker_stats ts;
 	dp_tracker_get_stats(dp_engine_tracker(p->e), &ts);
 	p->resumed = ts.open_now;
@@ -140,6 +171,12 @@ out_free:
 int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype)
 {
 	return dp_engine_packet(p->e, pkt, linktype);
+}
+
+int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
+			const uint8_t *pkt, size_t len, int64_t now_ns, struct dp_radius_result *ret)
+{
+	return dp_engine_radius(p->e, src, sport, pkt, len, now_ns, ret);
 }
 
 int ctl_pipeline_end_of_input(ctl_pipeline *p)
@@ -174,7 +211,8 @@ static int collect_open(void *ctx, const struct rt_session *s)
 	X("radius.rejected", rejected)                                \
 	X("radius.no_secret", no_secret)                              \
 	X("radius.accepted", accepted)                                \
-	X("radius.retransmissions", retransmissions)
+	X("radius.retransmissions", retransmissions)                 \
+	X("radius.unknown_client", unknown_client)
 
 int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 {

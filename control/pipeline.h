@@ -56,6 +56,10 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 /** Feed one packet.  @return 0, or a store error (-ENOSPC, ST_EMAPFULL, ...) */
 int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype);
 
+/** Feed one RADIUS datagram from the accounting listener. */
+int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
+			const uint8_t *pkt, size_t len, int64_t now_ns, struct dp_radius_result *ret);
+
 /** End of a finite input: final orphan sweep at the last capture time. */
 int ctl_pipeline_end_of_input(ctl_pipeline *p);
 

@@ -594,6 +594,11 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+static bool worker_wanted(const struct ctl_config *c)
+{
+	return c->has_capture || c->acct_listen[0];
+}
+
 /* Become `user` (after sources and the store are open): no supplementary
  * groups, its gid and uid, and no way back (no_new_privs). */
 static int drop_privileges(const char *user)
@@ -692,7 +697,7 @@ int main(int argc, char **argv)
 		}
 	}
 	struct stat sb;
-	if (!d.cfg.has_capture && (stat(d.cfg.store_dir, &sb) < 0 || !S_ISDIR(sb.st_mode))) {
+	if (!worker_wanted(&d.cfg) && (stat(d.cfg.store_dir, &sb) < 0 || !S_ISDIR(sb.st_mode))) {
 		logf_("store directory %s does not exist", d.cfg.store_dir);
 		goto out_pem;
 	}
@@ -703,7 +708,7 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out_pem;
 	}
-	if (d.cfg.has_capture) {
+	if (d.cfg.has_capture || d.cfg.acct_listen[0]) {
 		/* sources and the store are opened with the privileges they need;
 		 * everything after runs as [daemon] user */
 		rc = ctl_worker_open(&d.cfg, &worker, err, sizeof(err));
@@ -739,8 +744,10 @@ int main(int argc, char **argv)
 			logf_("capture: %s", err);
 			goto out_audit;
 		}
-		logf_("capturing on %s into %s (group commit every %u ms)", d.cfg.iface,
-		      d.cfg.store_dir, d.cfg.commit_ms);
+		logf_("capturing on %s, accounting listener %s, into %s (group commit every %u "
+		      "ms)", d.cfg.has_capture ? d.cfg.iface : "-",
+		      d.cfg.acct_listen[0] ? d.cfg.acct_listen : "-", d.cfg.store_dir,
+		      d.cfg.commit_ms);
 	}
 	if (!d.cfg.has_api)
 		goto wait;

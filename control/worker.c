@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "listener.h"
 #include "pipeline.h"
 #include "store.h"
 
@@ -19,7 +21,8 @@
 
 struct ctl_worker {
 	struct ctl_config cfg;
-	dp_capture *cap;
+	dp_capture *cap;      /* NULL: no live source */
+	ctl_listener *lis;    /* NULL: no accounting listener */
 	dp_secrets *secrets;
 	ctl_pipeline *p;
 	pthread_t th;
@@ -65,17 +68,28 @@ int ctl_worker_open(const struct ctl_config *cfg, ctl_worker **ret, char *err, s
 			goto out_free;
 		}
 	}
-	struct dp_live_opts lo;
-	dp_live_opts_default(&lo);
-	lo.direction = (enum dp_direction)cfg->direction;
-	if (cfg->filter[0])
-		lo.filter = strcmp(cfg->filter, "none") == 0 ? "" : cfg->filter;
-	rc = dp_capture_open_live(cfg->iface, &lo, &w->cap, err, errlen);
-	if (rc)
-		goto out_secrets;
+	if (cfg->has_capture) {
+		struct dp_live_opts lo;
+		dp_live_opts_default(&lo);
+		lo.direction = (enum dp_direction)cfg->direction;
+		lo.timeout_ms = 0; /* the worker polls every source itself */
+		if (cfg->filter[0])
+			lo.filter = strcmp(cfg->filter, "none") == 0 ? "" : cfg->filter;
+		rc = dp_capture_open_live(cfg->iface, &lo, &w->cap, err, errlen);
+		if (rc)
+			goto out_secrets;
+	}
+	if (cfg->acct_listen[0]) {
+		/* binding 1813 needs privileges: before they are dropped */
+		rc = ctl_listener_open(cfg->acct_listen, &w->lis, err, errlen);
+		if (rc)
+			goto out_cap;
+	}
 	*ret = w;
 	return 0;
 
+out_cap:
+	dp_capture_close(w->cap);
 out_secrets:
 	dp_secrets_free(w->secrets);
 out_free:
@@ -108,27 +122,58 @@ static void *run(void *arg)
 	ctl_worker *w = arg;
 	struct dp_pkt pkts[BURST];
 	int64_t last_commit = mono_ns(), last_ckpt = last_commit;
+	const int64_t commit_ns = (int64_t)w->cfg.commit_ms * 1000000;
 	int failing = 0;
+	struct pollfd pfd[2];
+	unsigned npfd = 0;
+	int cap_fd = w->cap ? dp_capture_live_fd(w->cap) : -1;
+	if (cap_fd >= 0)
+		pfd[npfd++] = (struct pollfd){.fd = cap_fd, .events = POLLIN};
+	if (w->lis)
+		pfd[npfd++] = (struct pollfd){.fd = ctl_listener_fd(w->lis), .events = POLLIN};
+
 	while (!atomic_load(&w->stop)) {
 		if (atomic_exchange(&w->reload, 0))
 			do_reload(w);
-		int n = dp_capture_next(w->cap, pkts, BURST);
-		if (n < 0 && n != -EAGAIN && n != -EINTR) {
-			fprintf(stderr, "retaind: capture %s: %s\n", w->cfg.iface, w->cap->err_msg);
-			struct timespec ts = {0, 100 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-		for (int i = 0; i < n; i++) {
-			int rc = ctl_pipeline_packet(w->p, &pkts[i], w->cap->linktype);
-			if (rc && !failing)
-				fprintf(stderr, "retaind: ALARM: storing sessions: %s\n",
-					st_strerror(rc));
-		}
-		if (n <= 0)
-			ctl_pipeline_tick(w->p, wall_ns());
 		int64_t now = mono_ns();
-		if (now - last_commit >= (int64_t)w->cfg.commit_ms * 1000000) {
-			bool ckpt = now - last_ckpt >= (int64_t)w->cfg.checkpoint_s * NS;
+		int64_t wait_ms = (last_commit + commit_ns - now) / 1000000;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		if (wait_ms > 100)
+			wait_ms = 100; /* look at the stop flag now and then */
+		int got = 0;
+		if (poll(pfd, npfd, (int)wait_ms) > 0 || cap_fd < 0) {
+			if (w->cap) {
+				int n = dp_capture_next(w->cap, pkts, BURST);
+				if (n < 0 && n != -EAGAIN && n != -EINTR)
+					fprintf(stderr, "retaind: capture %s: %s\n", w->cfg.iface,
+						w->cap->err_msg);
+				for (int i = 0; i < n; i++) {
+					int rc = ctl_pipeline_packet(w->p, &pkts[i],
+								     w->cap->linktype);
+					if (rc && !failing)
+						fprintf(stderr, "retaind: ALARM: storing sessions: "
+								"%s\n", st_strerror(rc));
+				}
+				got += n > 0 ? n : 0;
+			}
+			if (w->lis) {
+				int n = ctl_listener_read(w->lis, w->p);
+				if (n < 0 && !failing)
+					fprintf(stderr, "retaind: ALARM: listener: %s\n",
+						st_strerror(n));
+				got += n > 0 ? n : 0;
+			}
+		}
+		if (!got)
+			ctl_pipeline_tick(w->p, wall_ns());
+		now = mono_ns();
+		bool full = w->lis && ctl_listener_pending(w->lis) == CTL_LISTENER_QUEUE;
+		if (now - last_commit >= commit_ns || full) {
+			/* Acknowledged requests must survive a crash: when answers
+			 * wait, the open sessions they touched are stored too. */
+			bool ckpt = now - last_ckpt >= (int64_t)w->cfg.checkpoint_s * NS ||
+				    (w->lis && ctl_listener_pending(w->lis) > 0);
 			int rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
 				if (!failing)
@@ -136,10 +181,14 @@ static void *run(void *arg)
 							"keeping the batch in memory and retrying\n",
 						st_strerror(rc));
 				failing = 1;
+				if (w->lis)
+					ctl_listener_drop(w->lis); /* the NAS retransmits */
 			} else {
 				if (failing)
 					fprintf(stderr, "retaind: commits succeed again\n");
 				failing = 0;
+				if (w->lis)
+					ctl_listener_flush(w->lis);
 				if (ckpt)
 					last_ckpt = now;
 			}
@@ -186,16 +235,19 @@ void ctl_worker_stop(ctl_worker *w)
 		if (rc)
 			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
 				st_strerror(rc));
+		else if (w->lis)
+			ctl_listener_flush(w->lis);
 		struct ctl_pipeline_stats ps;
 		ctl_pipeline_get_stats(w->p, &ps);
 		fprintf(stderr,
-			"retaind: capture %s stopped: %" PRIu64 " packets, %" PRIu64
+			"retaind: %s stopped: %" PRIu64 " packets, %" PRIu64
 			" rejected, %" PRIu64 " malformed, %" PRIu64 " sessions closed, %" PRIu64
 			" open\n",
-			w->cfg.iface, ps.c.packets, ps.c.rejected, dp_counters_malformed(&ps.c),
+			w->cap ? w->cfg.iface : w->cfg.acct_listen, ps.c.packets, ps.c.rejected, dp_counters_malformed(&ps.c),
 			ps.sessions_closed_stored, ps.sessions_open_stored);
 		ctl_pipeline_close(w->p);
 	}
+	ctl_listener_close(w->lis);
 	dp_capture_close(w->cap);
 	dp_secrets_free(w->secrets);
 	free(w);

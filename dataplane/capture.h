@@ -94,6 +94,9 @@ void dp_live_opts_default(struct dp_live_opts *o);
 int dp_capture_open_live(const char *ifname, const struct dp_live_opts *opts, dp_capture **ret,
 			 char *err, size_t errlen);
 
+/** The pollable descriptor of a live source, or -1 (files). */
+int dp_capture_live_fd(dp_capture *c);
+
 /** Kernel counters of a live source: packets received and dropped. */
 int dp_capture_live_stats(dp_capture *c, uint64_t *ret_received, uint64_t *ret_dropped);
 

@@ -163,6 +163,13 @@ static const struct dp_capture_ops live_ops = {
 	.close = live_close,
 };
 
+int dp_capture_live_fd(dp_capture *c)
+{
+	if (c->ops != &live_ops)
+		return -1;
+	return ((struct live_src *)c)->fd;
+}
+
 int dp_capture_live_stats(dp_capture *c, uint64_t *ret_received, uint64_t *ret_dropped)
 {
 	if (c->ops != &live_ops)

@@ -94,13 +94,13 @@ void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s)
 	e->cfg.secrets = s;
 }
 
-static uint64_t dup_tag(const struct dp_frame *f, const struct dp_radius_acct *a)
+static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct dp_radius_acct *a)
 {
 	uint64_t h = 1469598103934665603ULL;
-	const unsigned alen = f->src.family == 6 ? 16 : 4;
+	const unsigned alen = src->family == 6 ? 16 : 4;
 	for (unsigned i = 0; i < alen; i++)
-		h = (h ^ f->src.a[i]) * 1099511628211ULL;
-	h = (h ^ f->sport) * 1099511628211ULL;
+		h = (h ^ src->a[i]) * 1099511628211ULL;
+	h = (h ^ sport) * 1099511628211ULL;
 	h = (h ^ a->identifier) * 1099511628211ULL;
 	for (unsigned i = 0; i < 16; i++)
 		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
@@ -108,10 +108,10 @@ static uint64_t dup_tag(const struct dp_frame *f, const struct dp_radius_acct *a
 }
 
 /* True if this verified request was seen within the window (and remember it). */
-static bool dup_seen(dp_engine *e, const struct dp_frame *f, const struct dp_radius_acct *a,
-		     int64_t now_ns)
+static bool dup_seen(dp_engine *e, const struct rt_addr *src, uint16_t sport,
+		     const struct dp_radius_acct *a, int64_t now_ns)
 {
-	uint64_t tag = dup_tag(f, a);
+	uint64_t tag = dup_tag(src, sport, a);
 	struct dup_slot *s = &e->dup[(tag >> 17) & (DUP_SLOTS - 1)];
 	if (s->tag == tag && now_ns - s->seen_ns <= e->cfg.dup_window_ns && now_ns >= s->seen_ns)
 		return true;
@@ -129,7 +129,7 @@ static bool port_in(const uint16_t *ports, unsigned n, uint16_t p)
 }
 
 /* Build the tracker message from a decoded, accepted Accounting-Request. */
-static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f,
+static void acct_to_msg(const struct dp_radius_acct *a, const struct rt_addr *src,
 			int64_t capture_ns, uint8_t auth, struct dp_acct_msg *m)
 {
 	m->status = a->status_type;
@@ -145,7 +145,7 @@ static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f
 		m->nas.family = 6;
 		memcpy(m->nas.a, a->nas_ipv6, 16);
 	} else {
-		m->nas = f->src;
+		m->nas = *src;
 	}
 
 	int64_t delay_ns = a->has_delay ? (int64_t)a->delay * NS : 0;
@@ -176,15 +176,17 @@ static void acct_to_msg(const struct dp_radius_acct *a, const struct dp_frame *f
 	m->delegated_prefix = a->delegated_prefix;
 }
 
-static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_ns)
+static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, const uint8_t *p,
+		       size_t len, int64_t capture_ns, bool require_secret,
+		       struct dp_radius_result *res)
 {
-	const uint8_t *p = f->payload;
-	size_t len = f->payload_len;
 	struct dp_radius_acct *a = &e->acct;
+	res->verdict = DP_V_IGNORED;
 	/* validates the whole packet first, then decodes in place */
 	enum dp_radius_fail fail = dp_radius_decode_acct(p, len, a);
 	if (fail != DP_RADIUS_OK) {
 		e->c.malformed_radius[fail]++;
+		res->verdict = DP_V_MALFORMED;
 		return 0;
 	}
 	if (a->code == DP_RADIUS_ACCOUNTING_RESPONSE) {
@@ -196,20 +198,24 @@ static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_n
 		return 0;
 	}
 	e->c.radius_acct_requests++;
+	res->identifier = a->identifier;
+	memcpy(res->authenticator, a->authenticator, 16);
 
 	/* The secret belongs to the client that sent the packet (RFC 2865
 	 * section 3: "shared secret ... between the client and server"). */
 	uint8_t auth = RT_AUTH_NO_SECRET;
-	const struct dp_secret *sec = e->cfg.secrets ? dp_secrets_lookup(e->cfg.secrets, &f->src)
+	const struct dp_secret *sec = e->cfg.secrets ? dp_secrets_lookup(e->cfg.secrets, src)
 						     : NULL;
+	res->secret = sec;
 	if (sec) {
 		if (!dp_radius_acct_verify(p, len, sec->v, sec->len)) {
 			e->c.rejected++;
+			res->verdict = DP_V_REJECTED;
 			if (e->on_reject) {
 				struct dp_reject_info ri = {
 					.capture_ns = capture_ns,
-					.src = f->src,
-					.sport = f->sport,
+					.src = *src,
+					.sport = sport,
 					.identifier = a->identifier,
 					.status = a->status_type,
 					.session_id = a->session_id,
@@ -219,17 +225,39 @@ static int radius_acct(dp_engine *e, const struct dp_frame *f, int64_t capture_n
 			return 0;
 		}
 		auth = RT_AUTH_VERIFIED;
+	} else if (require_secret) {
+		/* RFC 2865 section 3: a request from a client without a
+		 * shared secret "SHOULD be silently discarded" */
+		e->c.unknown_client++;
+		res->verdict = DP_V_NO_SECRET;
+		return 0;
 	} else {
 		e->c.no_secret++;
 	}
 	/* after verification: the authenticator then binds the content */
-	if (dup_seen(e, f, a, capture_ns)) {
+	if (dup_seen(e, src, sport, a, capture_ns)) {
 		e->c.retransmissions++;
+		res->verdict = DP_V_DUPLICATE;
 		return 0;
 	}
 	e->c.accepted++;
-	acct_to_msg(a, f, capture_ns, auth, &e->msg);
+	res->verdict = DP_V_ACCEPTED;
+	acct_to_msg(a, src, capture_ns, auth, &e->msg);
 	return dp_tracker_acct(e->tracker, &e->msg);
+}
+
+int dp_engine_radius(dp_engine *e, const struct rt_addr *src, uint16_t sport, const uint8_t *p,
+		     size_t len, int64_t ts_ns, struct dp_radius_result *ret)
+{
+	e->c.packets++;
+	e->c.bytes += len;
+	if (ts_ns > e->last_ns)
+		e->last_ns = ts_ns;
+	memset(ret, 0, sizeof(*ret));
+	int err = radius_acct(e, src, sport, p, len, ts_ns, true, ret);
+	if (err)
+		return err;
+	return dp_tracker_advance(e->tracker, ts_ns);
 }
 
 int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
@@ -260,7 +288,9 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 
 	if (port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.dport) ||
 	    port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.sport)) {
-		int err = radius_acct(e, &f, p->ts_ns);
+		struct dp_radius_result res;
+		int err = radius_acct(e, &f.src, f.sport, f.payload, f.payload_len, p->ts_ns, false,
+				      &res);
 		if (err)
 			return err;
 		return dp_tracker_advance(e->tracker, p->ts_ns);

@@ -50,6 +50,7 @@ struct dp_counters {
 	uint64_t no_secret;             /**< accepted from a NAS with no secret */
 	uint64_t accepted;              /**< fed to the tracker */
 	uint64_t retransmissions;       /**< identical re-sends dropped (RFC 5080 s2.2.2) */
+	uint64_t unknown_client;        /**< listener: no secret for the sender: discarded */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */
@@ -86,6 +87,33 @@ void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s);
  * @return 0, or a tracker/close-callback error (-ENOMEM, storage errors)
  */
 int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype);
+
+/** What became of one RADIUS datagram given to dp_engine_radius(). */
+enum dp_verdict {
+	DP_V_IGNORED = 0, /**< not an Accounting-Request (a response, ...) */
+	DP_V_ACCEPTED,    /**< verified and fed to the tracker */
+	DP_V_DUPLICATE,   /**< verified retransmission of one already accepted */
+	DP_V_REJECTED,    /**< authenticator does not verify */
+	DP_V_MALFORMED,
+	DP_V_NO_SECRET,   /**< no secret for the sender: discarded */
+};
+
+struct dp_radius_result {
+	enum dp_verdict verdict;
+	uint8_t identifier;
+	uint8_t authenticator[16];       /**< the Request Authenticator */
+	const struct dp_secret *secret;  /**< the sender's (ACCEPTED, DUPLICATE) */
+};
+
+/**
+ * Process one RADIUS datagram received on a socket (the accounting
+ * listener): like a captured packet, but the sender must have a secret.
+ * An ACCEPTED or DUPLICATE request is to be answered once what it carried
+ * is durable.
+ * @return 0, or a tracker/close-callback error
+ */
+int dp_engine_radius(dp_engine *e, const struct rt_addr *src, uint16_t sport, const uint8_t *p,
+		     size_t len, int64_t ts_ns, struct dp_radius_result *ret);
 
 /** End of input: final orphan sweep at the last capture time seen. */
 int dp_engine_flush(dp_engine *e);

@@ -21,6 +21,7 @@
 
 #define NS 1000000000LL
 #define DUP_WINDOW_NS NS /* events within 1 s are the same news */
+#define RETRY_WINDOW_NS (60 * NS) /* how long RADIUS clients retransmit */
 
 struct sess {
 	struct sess *hnext;
@@ -539,7 +540,14 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 	switch (m->status) {
 	case DP_ACCT_START:
 		if (s) {
-			if (ev <= s->r.start_ns + DUP_WINDOW_NS) {
+			/* A retransmitted Start: within 1 s of the start, or
+			 * (clients that resend without raising Acct-Delay-Time)
+			 * within RETRY_WINDOW while the session has had no other
+			 * news since it started. */
+			if (ev <= s->r.start_ns + DUP_WINDOW_NS ||
+			    (s->r.prev_news_ns == RT_TIME_NONE &&
+			     s->r.last_news_ns == s->r.start_ns &&
+			     ev <= s->r.start_ns + RETRY_WINDOW_NS)) {
 				t->st.duplicates++;
 				return 0;
 			}
@@ -594,6 +602,22 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 	if (err)
 		return err;
 	return take_cb_err(t);
+}
+
+int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *r)
+{
+	if (r->stop_ns == RT_TIME_NONE)
+		return -EINVAL;
+	uint64_t h = key_hash(&r->nas_ip, r->session_id.v, r->session_id.len);
+	struct closed *c = closed_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len);
+	if (c && c->stop_ns >= r->stop_ns)
+		return 0; /* a later session of the key is already known */
+	int64_t saved = t->now_ns;
+	if (r->stop_ns > t->now_ns)
+		t->now_ns = r->stop_ns; /* its age counts from its stop */
+	int err = closed_remember(t, h, r);
+	t->now_ns = saved;
+	return err;
 }
 
 int dp_tracker_resume(dp_tracker *t, const struct rt_session *r)

@@ -11,7 +11,9 @@
  *  - Event time = Event-Timestamp, else capture time - Acct-Delay-Time.
  *  - Start opens a session, unless the key's last closed session stopped
  *    after the event (a late Start of that session: ignored).  A Start for
- *    an open key within 1 s of its start is a duplicate; a later one means
+ *    an open key within 1 s of its start is a duplicate, and so is one
+ *    within 60 s while the session has had no other news (clients that
+ *    retransmit without raising Acct-Delay-Time); a later one means
  *    the NAS reused the id without us seeing it close: the old session is
  *    closed as orphan-timeout at its last news and a new one opens.
  *  - Interim updates an open session (the address may appear first here).
@@ -132,6 +134,14 @@ int dp_tracker_flush(dp_tracker *t, int64_t now_ns);
  * @return 0, -EEXIST (key already open), -ENOMEM
  */
 int dp_tracker_resume(dp_tracker *t, const struct rt_session *s);
+
+/**
+ * Remember a session closed in a previous run (from the store), so that a
+ * late or retransmitted Stop or Interim of it is recognised after a
+ * restart instead of becoming a second record.
+ * @return 0, -EINVAL (not closed), -ENOMEM
+ */
+int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *s);
 
 /** Visit every open session (e.g. to persist them). */
 int dp_tracker_foreach_open(dp_tracker *t, int (*fn)(void *ctx, const struct rt_session *s),

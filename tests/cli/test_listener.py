@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The RADIUS accounting listener of retaind (issue 7) against FreeRADIUS's
+radclient, on loopback:
+
+- an Accounting-Request is answered, and only once what it carried is
+  durable (group commit); a request signed with a wrong secret gets no
+  answer and is counted as rejected;
+- zero loss across crashes: radclient sends Starts, then Stops, with
+  retries, while retaind is killed with SIGKILL mid-way through each phase
+  and restarted; in the end every session is stored exactly once, closed,
+  with its account and address.
+
+Skips (77) if radclient (Debian freeradius-utils) is missing."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from rtlib import *
+
+RETAIND = os.environ.get("RETAIND")
+RADCLIENT = shutil.which("radclient")
+if not RETAIND or not RADCLIENT:
+    print("skip: needs RETAIND and radclient (freeradius-utils)")
+    sys.exit(77)
+
+d = tmpdir()
+store = os.path.join(d, "store")
+secrets = os.path.join(d, "secrets")
+with open(secrets, "w") as f:
+    f.write("127.0.0.1 s3cret\n")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+s.close()
+conf = os.path.join(d, "retaind.conf")
+with open(conf, "w") as f:
+    f.write(f"[store]\ndir = {store}\n[listener]\nlisten = 127.0.0.1:{port}\n"
+            f"[capture]\nsecrets = {secrets}\ncommit_ms = 20\n")
+
+procs = []
+
+
+def start():
+    p = subprocess.Popen([RETAIND, "--config", conf], stderr=subprocess.PIPE, text=True)
+    procs.append(p)
+    deadline = time.time() + 10
+    lines = []
+    while time.time() < deadline:
+        line = p.stderr.readline()
+        lines.append(line)
+        if "accounting listener" in line or not line:
+            break
+    check(any("accounting listener" in l for l in lines), f"retaind did not start: {lines}")
+    return p
+
+
+def radclient(requests, secret="s3cret", extra=(), timeout=60):
+    body = "\n\n".join(",\n".join(f"{k} = {v}" for k, v in r) for r in requests) + "\n"
+    return subprocess.run([RADCLIENT, *extra, "-f", "-", f"127.0.0.1:{port}", "acct", secret],
+                          input=body, capture_output=True, text=True, timeout=timeout)
+
+
+def req(status, sid, user, ip=None, stime=None):
+    r = [("Acct-Status-Type", status), ("Acct-Session-Id", f'"{sid}"'),
+         ("User-Name", f'"{user}"'), ("NAS-IP-Address", "127.0.0.1")]
+    if ip:
+        r.append(("Framed-IP-Address", ip))
+    if stime is not None:
+        r += [("Acct-Session-Time", str(stime)), ("Acct-Terminate-Cause", "User-Request")]
+    return r
+
+
+try:
+    p = start()
+    # answered once durable
+    r = radclient([req("Start", "one", "alice", "100.64.0.1")], extra=("-r", "2", "-t", "2"))
+    check(r.returncode == 0 and "Received Accounting-Response" in r.stdout + r.stderr,
+          f"no answer: {r.returncode} {r.stdout} {r.stderr}")
+    # a wrong secret: no answer (radclient gives up), counted
+    r = radclient([req("Start", "evil", "mallory")], secret="wrong", extra=("-r", "1", "-t", "1"))
+    check(r.returncode != 0, f"a forged request was answered: {r.stdout}")
+
+    # zero loss across SIGKILL: Starts, then Stops, while retaind is killed
+    # at random points and restarted, at least KILLS times in all
+    import random
+    import threading
+    rnd = random.Random(7)
+    KILLS = int(os.environ.get("RT_KILLS", "50"))
+    N = 600
+    kills = 0
+    for phase, status in (("start", "Start"), ("stop", "Stop")):
+        reqs = [req(status, f"s{i}", f"user{i}", f"100.65.{i // 250}.{i % 250 + 1}",
+                    None if status == "Start" else 30) for i in range(N)]
+        body = "\n\n".join(",\n".join(f"{k} = {v}" for k, v in q) for q in reqs) + "\n"
+        rc = subprocess.Popen([RADCLIENT, "-q", "-r", "60", "-t", "1", "-p", "20", "-n", "150",
+                               "-f", "-", f"127.0.0.1:{port}", "acct", "s3cret"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        feeder = threading.Thread(target=lambda: (rc.stdin.write(body), rc.stdin.close()))
+        feeder.start()
+        want = (KILLS + 1) // 2
+        done = 0
+        while done < want and rc.poll() is None:
+            time.sleep(rnd.uniform(0.02, 0.12))
+            p.kill()          # SIGKILL at a random point
+            p.wait()
+            done += 1
+            p = start()
+        kills += done
+        feeder.join()
+        try:
+            rc.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            rc.kill()
+            rc.wait()
+        err = rc.stderr.read()
+        check(rc.returncode == 0, f"{phase}: radclient failed: {rc.returncode} {err[-500:]}")
+    check(kills >= KILLS, f"only {kills} kills happened while requests were in flight")
+
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=15)
+    check(p.returncode == 0, f"retaind exit {p.returncode}")
+
+    rows = jsonl(retain("export", "--store", store).stdout)
+    by = {}
+    for x in rows:
+        by.setdefault(x["session_id"], []).append(x)
+    dup = {k: v for k, v in by.items() if len(v) > 1}
+    check(not dup, f"sessions stored more than once: {list(dup)[:5]}")
+    missing = [f"s{i}" for i in range(N) if f"s{i}" not in by]
+    check(not missing, f"acknowledged sessions missing: {missing[:10]}")
+    bad = [k for k, v in by.items() if k.startswith("s") and
+           (v[0]["stop"] is None or v[0]["account"] != f"user{k[1:]}" or not v[0]["ipv4"])]
+    check(not bad, f"sessions not closed or wrong: {[by[k][0] for k in bad[:3]]}")
+    check("evil" not in by and "one" in by, f"forged or first session: {sorted(by)[:5]}")
+    st = json.loads(retain("stats", "--store", store, "--format", "json").stdout)
+    check(st["counters"].get("radius.rejected", 0) >= 1, f"rejected not counted: {st}")
+    print(f"kills {kills}, sessions {len(by)}, "
+          f"retransmissions {st['counters'].get('radius.retransmissions', 0)}")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+
+finish("listener")
