@@ -4,22 +4,19 @@
  *
  * cut = now - retention; a closed session is due when stop < cut.  Days are
  * visited in order:
- *  - a day that ends at or before cut is wholly due: its records are
- *    decoded to find their index entries, which are deleted with the day's
- *    catalogue entries; the file is unlinked after the transaction commits
- *    (a crash in between leaves an unreferenced file, removed on the next
- *    writable open);
- *  - the day that contains cut is partly due: the index entries of its due
- *    records are deleted and the horizon (meta) moves to cut so that export
- *    skips them; the records stay in the file until the day is wholly due;
+ *  - a day that ends at or before cut is wholly due: its partitions (index
+ *    and block trees, FORMAT.md "Catalogue") are dropped and its day entry
+ *    deleted in the transaction, nothing is decoded; the file is unlinked
+ *    after the transaction commits (a crash in between leaves an
+ *    unreferenced file, removed on the next writable open);
+ *  - the day that contains cut is partly due: the horizon (meta) moves to
+ *    cut, so that queries and export skip its due records, which are
+ *    counted (from block entries; blocks across a bound are decoded) and
+ *    stay until the day is wholly due;
  *  - later days are untouched.
  * The horizon only grows, and puts of sessions that stopped before it are
- * refused (ST_EEXPIRED), so every record below the horizon has had its
- * index entries removed exactly once.
- *
- * A segment that cannot be decoded must still expire (retention is a legal
- * duty): its index entries are then found by scanning the indexes for
- * references to that day.  Slow, but only on damage; the log says so.
+ * refused (ST_EEXPIRED).  A damaged segment expires all the same (retention
+ * is a legal duty): nothing of it needs decoding; the log says damaged=1.
  */
 #include "store_int.h"
 
@@ -52,23 +49,6 @@ struct expirer {
 	struct rt_session s;
 };
 
-/* Delete the closed-index entries of one record (ref block/idx). */
-static int unindex_record(struct expirer *x, const struct rt_session *s, uint32_t block,
-			  uint32_t idx)
-{
-	uint8_t key[ST_IXKEY_MAX], ref[ST_IXREF_MAX];
-	size_t rl = st_ix_ref((uint64_t)s->stop_ns - (uint64_t)s->start_ns, block, idx, ref);
-	for (unsigned i = 0; i < IX_N; i++) {
-		MDB_val k = {st_ix_key(i, s, key), key}, d = {rl, ref};
-		if (!k.mv_size)
-			continue;
-		int rc = mdb_del(x->txn, x->st->db[DB_IX + i], &k, &d);
-		if (rc && rc != MDB_NOTFOUND)
-			return st_mdb_err(rc);
-	}
-	return 0;
-}
-
 static int pread_full(int fd, uint8_t *p, size_t n, uint64_t off)
 {
 	while (n) {
@@ -87,85 +67,12 @@ static int pread_full(int fd, uint8_t *p, size_t n, uint64_t off)
 	return 0;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /*
- * Damage path: delete every closed-index entry that refers to `day` with
- * lo <= stop < hi, by scanning the indexes.  Counts distinct records.
+ * Decode one block of the day and count its (not late) records with
+ * lo <= stop < hi.  ST_ECORRUPT on any validation failure.
  */
-static int scan_unindex(struct expirer *x, int32_t day, int64_t lo, int64_t hi,
-			uint64_t *ret_count)
-{
-	uint64_t *refs = NULL;
-	size_t nrefs = 0, cap = 0;
-	int rc = 0;
-
-	for (unsigned i = 0; i < IX_N && !rc; i++) {
-		MDB_cursor *cur;
-		MDB_val k, v;
-		int mrc = mdb_cursor_open(x->txn, x->st->db[DB_IX + i], &cur);
-		if (mrc)
-			return st_mdb_err(mrc);
-		/* after mdb_cursor_del, MDB_NEXT yields the entry that followed */
-		for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
-		     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-			uint64_t dur, t;
-			uint32_t block, idx;
-			if (k.mv_size < 8 || st_ix_ref_parse(&v, &dur, &block, &idx))
-				continue; /* not ours to judge here */
-			struct dp_cur c =
-				dp_cur_make((const uint8_t *)k.mv_data + k.mv_size - 8, 8);
-			dp_cur_be64(&c, &t);
-			int64_t start = st_time_from_key(t);
-			if (dur > (uint64_t)INT64_MAX - (uint64_t)start)
-				continue;
-			int64_t stop = st_u2i((uint64_t)start + dur);
-			if (st_day_of(stop) != day || stop < lo || stop >= hi)
-				continue;
-			mrc = mdb_cursor_del(cur, 0);
-			if (mrc)
-				break;
-			if (nrefs == cap) {
-				size_t nc = cap ? cap * 2 : 1024;
-				uint64_t *nr = realloc(refs, nc * sizeof(*nr));
-				if (!nr) {
-					rc = -ENOMEM;
-					break;
-				}
-				refs = nr;
-				cap = nc;
-			}
-			refs[nrefs++] = (uint64_t)block << 32 | idx;
-		}
-		mdb_cursor_close(cur);
-		if (!rc && mrc && mrc != MDB_NOTFOUND)
-			rc = st_mdb_err(mrc);
-	}
-	if (!rc) {
-		uint64_t n = 0;
-		if (nrefs > 1)
-			qsort(refs, nrefs, sizeof(*refs), u64_cmp);
-		for (size_t i = 0; i < nrefs; i++)
-			n += i == 0 || refs[i] != refs[i - 1];
-		*ret_count = n;
-	}
-	free(refs);
-	return rc;
-}
-
-/*
- * Decode one block of the day and unindex its records with
- * lo <= stop < hi.  Returns ST_ECORRUPT on any validation failure (the
- * caller falls back to scan_unindex).  If sha is given the compressed
- * bytes are hashed.
- */
-static int block_unindex(struct expirer *x, int fd, int32_t day, uint32_t block,
-			 const struct st_blkinfo *bi, int64_t lo, int64_t hi, EVP_MD_CTX *sha,
-			 uint64_t *ret_count)
+static int block_count(struct expirer *x, int fd, int32_t day, uint32_t block,
+		       const struct st_blkinfo *bi, int64_t lo, int64_t hi, uint64_t *ret_count)
 {
 	st_store *st = x->st;
 	struct st_blk_hdr h;
@@ -179,8 +86,6 @@ static int block_unindex(struct expirer *x, int fd, int32_t day, uint32_t block,
 	rc = pread_full(fd, st->comp.p, bi->length, bi->offset);
 	if (rc)
 		return rc;
-	if (sha && EVP_DigestUpdate(sha, st->comp.p, bi->length) != 1)
-		return -ENOMEM;
 	rc = st_blk_open(st->dctx, st->comp.p, bi->length, &h, &x->raw, &why);
 	if (rc)
 		return rc;
@@ -190,15 +95,16 @@ static int block_unindex(struct expirer *x, int fd, int32_t day, uint32_t block,
 	int64_t prev = 0;
 	for (uint32_t i = 0; i < h.nrecs; i++) {
 		if (st_rec_decode(&c, prev, &x->s) || x->s.stop_ns == RT_TIME_NONE ||
-		    st_day_of(x->s.stop_ns) != day)
+		    st_day_of(x->s.stop_ns) > day ||
+		    day - st_day_of(x->s.stop_ns) >= (int32_t)ST_LATE_MAX)
 			return ST_ECORRUPT;
 		prev = x->s.start_ns;
-		if (x->s.stop_ns < lo || x->s.stop_ns >= hi)
+		/* A late record (stored after its stop day was sealed, FORMAT.md
+		 * "Sealing") is hidden by the horizon like any other, and
+		 * counted when its segment goes whole, never in a partial pass. */
+		if (st_day_of(x->s.stop_ns) != day)
 			continue;
-		rc = unindex_record(x, &x->s, block, i);
-		if (rc)
-			return rc;
-		n++;
+		n += x->s.stop_ns >= lo && x->s.stop_ns < hi;
 	}
 	if (dp_cur_left(&c))
 		return ST_ECORRUPT;
@@ -206,25 +112,24 @@ static int block_unindex(struct expirer *x, int fd, int32_t day, uint32_t block,
 	return 0;
 }
 
-/* Block entries of a day, in order. */
+/* Block entries of a day (its "blk." partition), in order. */
 static int day_blocks(struct expirer *x, int32_t day, struct st_blkinfo **ret, size_t *ret_n)
 {
-	uint8_t kb[ST_BLKKEY_LEN];
 	struct st_blkinfo *v = NULL;
 	size_t n = 0, cap = 0;
 	MDB_cursor *cur;
+	MDB_dbi dbi;
 	MDB_val k, d;
 	int rc = 0, mrc;
 
-	st_blkkey(kb, day, 0);
-	k = (MDB_val){sizeof(kb), kb};
-	mrc = mdb_cursor_open(x->txn, x->st->db[DB_BLOCKS], &cur);
+	rc = st_part_dbi(x->st, x->txn, day, PART_BLK, false, &dbi);
+	if (rc)
+		return rc == -ENOENT ? ST_ECORRUPT : rc;
+	mrc = mdb_cursor_open(x->txn, dbi, &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
-	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); mrc == 0;
+	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size != ST_BLKKEY_LEN || memcmp(k.mv_data, kb, ST_DAYKEY_LEN) != 0)
-			break;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct st_blkinfo *nv = realloc(v, nc * sizeof(*nv));
@@ -236,8 +141,12 @@ static int day_blocks(struct expirer *x, int32_t day, struct st_blkinfo **ret, s
 			cap = nc;
 		}
 		const uint8_t *kp = k.mv_data;
-		uint32_t block = (uint32_t)kp[4] << 24 | (uint32_t)kp[5] << 16 |
-				 (uint32_t)kp[6] << 8 | kp[7];
+		if (k.mv_size != ST_BLKKEY_LEN) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		uint32_t block = (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 |
+				 (uint32_t)kp[2] << 8 | kp[3];
 		if (block != n || st_blkinfo_parse(&d, &v[n])) {
 			rc = ST_ECORRUPT;
 			break;
@@ -256,33 +165,26 @@ static int day_blocks(struct expirer *x, int32_t day, struct st_blkinfo **ret, s
 	return 0;
 }
 
-static int day_delete_catalog(struct expirer *x, int32_t day)
+/* Drop the day's partitions and its day entry: O(1) in its records (LMDB
+ * frees a dropped tree through its branch pages; index and block trees
+ * have no sub-databases or overflow pages). */
+static int day_drop(struct expirer *x, int32_t day)
 {
-	uint8_t kb[ST_BLKKEY_LEN];
-	MDB_cursor *cur;
-	MDB_val k, d;
-	int mrc;
-
-	st_blkkey(kb, day, 0);
-	k = (MDB_val){sizeof(kb), kb};
-	mrc = mdb_cursor_open(x->txn, x->st->db[DB_BLOCKS], &cur);
-	if (mrc)
-		return st_mdb_err(mrc);
-	for (mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size < ST_DAYKEY_LEN || memcmp(k.mv_data, kb, ST_DAYKEY_LEN) != 0)
-			break;
-		mrc = mdb_cursor_del(cur, 0);
-		if (mrc)
-			break;
+	for (unsigned p = 0; p < PART_N; p++) {
+		MDB_dbi dbi;
+		int rc = st_part_dbi(x->st, x->txn, day, p, false, &dbi);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		rc = mdb_drop(x->txn, dbi, 1);
+		if (rc)
+			return st_mdb_err(rc);
 	}
-	mdb_cursor_close(cur);
-	if (mrc && mrc != MDB_NOTFOUND)
-		return st_mdb_err(mrc);
 	uint8_t dk[ST_DAYKEY_LEN];
 	st_daykey(dk, day);
-	k = (MDB_val){sizeof(dk), dk};
-	mrc = mdb_del(x->txn, x->st->db[DB_DAYS], &k, NULL);
+	MDB_val k = {sizeof(dk), dk};
+	int mrc = mdb_del(x->txn, x->st->db[DB_DAYS], &k, NULL);
 	return mrc == MDB_NOTFOUND ? 0 : st_mdb_err(mrc);
 }
 
@@ -300,114 +202,100 @@ static int seg_open(st_store *st, int32_t day, int *ret_fd)
 
 static int expire_whole(struct expirer *x, const struct st_pday *d, struct removal *r)
 {
-	struct st_blkinfo *bi = NULL;
-	size_t nb = 0;
-	EVP_MD_CTX *sha = NULL;
+	struct st_seal seal;
 	int fd = -1, rc;
-	bool damaged = false;
 
 	r->day = d->day;
 	r->whole = true;
 	r->sessions = d->ci.nrecs - d->ci.nexpired;
 	r->bytes = d->ci.size;
 
-	rc = day_blocks(x, d->day, &bi, &nb);
-	if (rc == ST_ECORRUPT)
-		damaged = true;
-	else if (rc)
-		return rc;
-	if (!damaged && seg_open(x->st, d->day, &fd) != 0)
-		damaged = true;
-	if (!damaged) {
+	rc = st_seal_find(x->st, x->txn, d->day, &seal);
+	if (rc == 0) {
+		/* sealed (the usual case: retention >> grace): the hash is known */
+		memcpy(r->sha, seal.sha, 32);
+		r->has_sha = true;
+		r->corrupt = seal.flags & ST_SEAL_DAMAGED;
 		struct stat sb;
-		uint8_t hdr[ST_SEG_HDR_LEN];
-		int32_t hday;
-		if (fstat(fd, &sb) == 0)
+		char name[24];
+		st_day_name(d->day, name);
+		strcat(name, ".seg");
+		if (fstatat(x->st->segfd, name, &sb, 0) == 0)
 			r->bytes = (uint64_t)sb.st_size;
-		sha = EVP_MD_CTX_new();
-		if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
-			rc = -ENOMEM;
-			goto out_fd;
+		else
+			r->bytes = 0;
+		if (r->bytes != seal.size)
+			r->corrupt = true; /* verify names it; expiry goes on */
+	} else if (rc == -ENOENT) {
+		/* not sealed: hash the committed bytes now */
+		uint64_t n = 0;
+		struct stat sb;
+		if (seg_open(x->st, d->day, &fd) != 0) {
+			r->corrupt = true;
+		} else {
+			if (fstat(fd, &sb) == 0)
+				r->bytes = (uint64_t)sb.st_size;
+			rc = st_sha256_fd(fd, d->ci.size, r->sha, &n);
+			if (rc)
+				goto out_fd;
+			r->has_sha = n == d->ci.size;
+			r->corrupt = !r->has_sha;
 		}
-		struct dp_cur hc = dp_cur_make(hdr, sizeof(hdr));
-		if (pread_full(fd, hdr, sizeof(hdr), 0) || st_seg_hdr_parse(&hc, &hday) ||
-		    hday != d->day || EVP_DigestUpdate(sha, hdr, sizeof(hdr)) != 1)
-			damaged = true;
-	}
-	/* Blocks back to back from the header to the committed end. */
-	uint64_t next = ST_SEG_HDR_LEN;
-	for (size_t i = 0; i < nb && !damaged; i++) {
-		uint64_t n;
-		if (bi[i].offset != next) {
-			damaged = true;
-			break;
-		}
-		next += bi[i].length;
-		rc = block_unindex(x, fd, d->day, (uint32_t)i, &bi[i], x->old_h, INT64_MAX, sha,
-				   &n);
-		if (rc == ST_ECORRUPT || rc == ST_EVERSION)
-			damaged = true;
-		else if (rc)
-			goto out_fd;
-	}
-	if (!damaged && next != d->ci.size)
-		damaged = true;
-	if (damaged) {
-		uint64_t n;
-		r->corrupt = true;
-		rc = scan_unindex(x, d->day, x->old_h, INT64_MAX, &n);
-		if (rc)
-			goto out_fd;
 	} else {
-		unsigned len = 0;
-		r->has_sha = EVP_DigestFinal_ex(sha, r->sha, &len) == 1 && len == 32;
+		return rc;
 	}
-	rc = day_delete_catalog(x, d->day);
+	rc = day_drop(x, d->day);
+	if (!rc)
+		rc = st_seal_mark_expired(x->st, x->txn, d->day);
 
 out_fd:
-	EVP_MD_CTX_free(sha);
 	if (fd >= 0)
 		close(fd);
-	free(bi);
 	return rc;
 }
 
+/*
+ * The day that contains cut: its records with old_h <= stop < cut are
+ * hidden by the new horizon (queries and export check it) and only
+ * counted here; their bytes and index entries go with the whole day.
+ * Blocks wholly inside the range count by their catalogue entry; only
+ * blocks across a bound are decoded.
+ */
 static int expire_partial(struct expirer *x, const struct st_pday *d, struct removal *r)
 {
 	struct st_blkinfo *bi = NULL;
 	size_t nb = 0;
 	int fd = -1, rc;
-	bool damaged = false;
 	uint64_t count = 0;
+	int64_t day_start = st_day_start(d->day);
 
 	r->day = d->day;
 	rc = day_blocks(x, d->day, &bi, &nb);
-	if (rc == ST_ECORRUPT)
-		damaged = true;
-	else if (rc)
+	if (rc == ST_ECORRUPT) {
+		r->corrupt = true;
+		rc = 0;
+	} else if (rc) {
 		return rc;
-	for (size_t i = 0; i < nb && !damaged; i++) {
+	}
+	for (size_t i = 0; i < nb; i++) {
 		uint64_t n;
-		/* only blocks holding records with old_h <= stop < cut */
 		if (bi[i].min_stop >= x->cut || bi[i].max_stop < x->old_h)
 			continue;
+		if (bi[i].min_stop >= x->old_h && bi[i].min_stop >= day_start &&
+		    bi[i].max_stop < x->cut) {
+			count += bi[i].nrecs; /* all inside, none late */
+			continue;
+		}
 		if (fd < 0 && seg_open(x->st, d->day, &fd) != 0) {
-			damaged = true;
+			r->corrupt = true;
 			break;
 		}
-		rc = block_unindex(x, fd, d->day, (uint32_t)i, &bi[i], x->old_h, x->cut, NULL, &n);
-		if (rc == ST_ECORRUPT || rc == ST_EVERSION)
-			damaged = true;
-		else if (rc)
-			goto out_fd;
-		count += n;
-	}
-	if (damaged) {
-		/* entries already removed above are not found again: count
-		 * what the scan finds on top */
-		uint64_t n;
-		r->corrupt = true;
-		rc = scan_unindex(x, d->day, x->old_h, x->cut, &n);
+		rc = block_count(x, fd, d->day, (uint32_t)i, &bi[i], x->old_h, x->cut, &n);
+		if (rc == ST_ECORRUPT || rc == ST_EVERSION) {
+			r->corrupt = true; /* uncounted; hidden all the same */
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			goto out_fd;
 		count += n;
@@ -494,7 +382,8 @@ int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		return ST_EREADONLY;
 	if (retention_ns <= 0)
 		return ST_EINVAL;
-	rc = st_store_commit(st);
+	/* seals due days (and commits the pending batch) */
+	rc = st_seal_due(st, now_ns, NULL);
 	if (rc)
 		return rc;
 	if (__builtin_sub_overflow(now_ns, retention_ns, &cut))
@@ -579,6 +468,24 @@ int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 	if (unlinked)
 		fsync(st->segfd);
 	rc = log_removals(st, now_ns, cut, rem, nrem);
+	{
+		int32_t *sd = calloc(nrem ? nrem : 1, sizeof(*sd));
+		size_t nsd = 0;
+		int mrc;
+		if (!sd) {
+			if (!rc)
+				rc = -ENOMEM;
+			goto out_report;
+		}
+		for (size_t i = 0; i < nrem; i++)
+			if (rem[i].whole && st->meta.seal_day != ST_SEAL_DAY_NONE &&
+			    rem[i].day < st->meta.seal_day)
+				sd[nsd++] = rem[i].day;
+		mrc = st_manifest_expired(st, now_ns, sd, nsd);
+		free(sd);
+		if (!rc)
+			rc = mrc;
+	}
 	goto out_report;
 
 out_txn:

@@ -169,8 +169,14 @@ int st_block_get(st_store *st, MDB_txn *txn, int32_t day, uint32_t block,
 			return 0;
 		}
 	}
-	st_blkkey(kb, day, block);
-	int rc = mdb_get(txn, st->db[DB_BLOCKS], &k, &v);
+	MDB_dbi dbi;
+	int rc = st_part_dbi(st, txn, day, PART_BLK, false, &dbi);
+	if (rc == -ENOENT) /* the same snapshot names the day: it must be there */
+		return ST_ECORRUPT;
+	if (rc)
+		return rc;
+	st_blkkey(kb, block);
+	rc = mdb_get(txn, dbi, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return ST_ECORRUPT; /* an index entry names a missing block */
 	if (rc)
@@ -237,18 +243,39 @@ static void rtxn_end(st_store *st)
 
 struct openhit {
 	int64_t start;
+	uint8_t pq;       /* IPv6: prefix length of the entry */
 	MDB_val key, val; /* into the map: valid for the read transaction */
+};
+
+struct ixhit {
+	int64_t start, stop;
+	int32_t day;
+	uint32_t block, idx;
+	uint8_t pq; /* IPv6: prefix length of the entry */
+};
+
+/* The walk in one day's partition (for each prefix probed). */
+struct daywalk {
+	const struct st_meta *m;
+	int32_t day;
+	const struct st_dayinfo *di;
 };
 
 struct ixq {
 	st_store *st;
+	const struct daywalk *dw;
 	MDB_txn *txn;
-	unsigned ix;
+	unsigned ix;   /* database (st_ix_db) */
+	bool v6;       /* IPv6 address: probe every stored prefix length */
+	uint8_t addr6[16];
 	uint8_t key[ST_IXKEY_MAX]; /* prefix, then room for the time */
 	size_t plen;
+	uint8_t pq;    /* IPv6: prefix length being probed */
 	int64_t from, to;
 	st_row_fn fn;
 	void *ctx;
+	struct ixhit *ch;
+	size_t nch, capch;
 	struct openhit *hits;
 	size_t nhits, caphits, nexthit;
 };
@@ -262,14 +289,16 @@ static int64_t saturating_sub(int64_t a, uint64_t b)
 	return r;
 }
 
-/* Does k belong to the prefix; is its time readable? */
-static int ixq_key(const struct ixq *q, const MDB_val *k, bool *ret_match, int64_t *ret_start)
+/* Does k belong to the prefix; is its time readable?  Open-index keys are
+ * value | time; closed-index keys carry the ref after it (exact == false). */
+static int ixq_key(const struct ixq *q, const MDB_val *k, bool *ret_match, int64_t *ret_start,
+		   bool exact)
 {
 	if (k->mv_size < q->plen || memcmp(k->mv_data, q->key, q->plen) != 0) {
 		*ret_match = false;
 		return 0;
 	}
-	if (k->mv_size != q->plen + 8)
+	if (exact ? k->mv_size != q->plen + 8 : k->mv_size <= q->plen + 8)
 		return ST_ECORRUPT;
 	struct dp_cur c = dp_cur_make((const uint8_t *)k->mv_data + q->plen, 8);
 	uint64_t t;
@@ -279,24 +308,75 @@ static int ixq_key(const struct ixq *q, const MDB_val *k, bool *ret_match, int64
 	return 0;
 }
 
-/* Collect the open sessions of X with start <= to (all overlap). */
-static int ixq_collect_open(struct ixq *q)
+/* IPv6: set the probe prefix to the address cut at pq bits. */
+static void ixq_v6_prefix(struct ixq *q, unsigned pq)
 {
-	MDB_cursor *cur;
+	q->pq = (uint8_t)pq;
+	q->plen = st_v6_prefix(q->key, q->addr6, pq);
+}
+
+/*
+ * Run fn for each prefix to probe in the tree under cur: the fixed one, or
+ * for IPv6 each prefix length stored there (one seek to find the next
+ * length present, so a tree holding /56, /64 and /128 costs three probes).
+ */
+static int ixq_each_prefix(struct ixq *q, MDB_cursor *cur, int (*fn)(struct ixq *, MDB_cursor *))
+{
+	if (!q->v6)
+		return fn(q, cur);
+	for (unsigned p = 0; p <= 128;) {
+		uint8_t b = (uint8_t)p;
+		MDB_val k = {1, &b}, v;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (mrc == MDB_NOTFOUND)
+			return 0;
+		if (mrc)
+			return st_mdb_err(mrc);
+		if (k.mv_size < 1)
+			return ST_ECORRUPT;
+		unsigned pq = ((const uint8_t *)k.mv_data)[0];
+		if (pq > 128)
+			return ST_ECORRUPT;
+		ixq_v6_prefix(q, pq);
+		int rc = fn(q, cur);
+		if (rc)
+			return rc;
+		p = pq + 1;
+	}
+	return 0;
+}
+
+/* Does the record hold the value probed (prefix pq for IPv6)? */
+static bool ixq_rec_matches(const struct ixq *q, const struct rt_session *s, uint8_t pq)
+{
+	uint8_t kb[ST_IXKEY_MAX], want[17];
+	if (!q->v6) {
+		size_t kl = st_ix_key(q->ix, s, kb);
+		return kl == q->plen + 8 && memcmp(kb, q->key, q->plen) == 0;
+	}
+	size_t wl = st_v6_prefix(want, q->addr6, pq);
+	for (unsigned i = IX_V6P; i <= IX_V6A; i++) {
+		size_t kl = st_ix_key(i, s, kb);
+		if (kl == wl + 8 && memcmp(kb, want, wl) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Collect the open sessions of X (the current prefix) with start <= to. */
+static int ixq_collect_open1(struct ixq *q, MDB_cursor *cur)
+{
 	MDB_val k, v;
 	int rc = 0, mrc;
 
 	st_put_time_key(q->key + q->plen, INT64_MIN);
 	k = (MDB_val){q->plen + 8, q->key};
-	mrc = mdb_cursor_open(q->txn, q->st->db[DB_IXO + q->ix], &cur);
-	if (mrc)
-		return st_mdb_err(mrc);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		bool match;
 		int64_t start;
 		MDB_val ov;
-		rc = ixq_key(q, &k, &match, &start);
+		rc = ixq_key(q, &k, &match, &start, true);
 		if (rc || !match || start > q->to)
 			break;
 		int grc = mdb_get(q->txn, q->st->db[DB_OPEN], &v, &ov);
@@ -314,12 +394,43 @@ static int ixq_collect_open(struct ixq *q)
 			q->hits = nh;
 			q->caphits = nc;
 		}
-		q->hits[q->nhits++] = (struct openhit){start, v, ov};
+		q->hits[q->nhits++] = (struct openhit){start, q->pq, v, ov};
 	}
-	mdb_cursor_close(cur);
 	if (rc)
 		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : st_mdb_err(mrc);
+	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : st_mdb_err(mrc);
+}
+
+static int openhit_cmp(const void *x, const void *y)
+{
+	const struct openhit *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	size_t n = a->key.mv_size < b->key.mv_size ? a->key.mv_size : b->key.mv_size;
+	int c = memcmp(a->key.mv_data, b->key.mv_data, n);
+	if (c)
+		return c;
+	return a->key.mv_size < b->key.mv_size ? -1 : a->key.mv_size > b->key.mv_size;
+}
+
+static int ixq_collect_open(struct ixq *q)
+{
+	MDB_cursor *cur;
+	int mrc = mdb_cursor_open(q->txn, q->st->db[DB_IXO + q->ix], &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	int rc = ixq_each_prefix(q, cur, ixq_collect_open1);
+	mdb_cursor_close(cur);
+	if (rc || !q->v6 || q->nhits < 2)
+		return rc;
+	/* IPv6: one session may match under several prefixes; keep one */
+	qsort(q->hits, q->nhits, sizeof(*q->hits), openhit_cmp);
+	size_t n = 1;
+	for (size_t i = 1; i < q->nhits; i++)
+		if (openhit_cmp(&q->hits[i], &q->hits[n - 1]) != 0)
+			q->hits[n++] = q->hits[i];
+	q->nhits = n;
+	return 0;
 }
 
 /* Emit collected open sessions that start before `before`. */
@@ -329,13 +440,11 @@ static int ixq_emit_open(struct ixq *q, int64_t before, bool all)
 	while (q->nexthit < q->nhits && (all || q->hits[q->nexthit].start < before)) {
 		const struct openhit *h = &q->hits[q->nexthit++];
 		struct dp_cur c = dp_cur_make(h->val.mv_data, h->val.mv_size);
-		uint8_t kb[ST_IXKEY_MAX], okey[ST_OPENKEY_MAX];
+		uint8_t okey[ST_OPENKEY_MAX];
 		if (st_rec_decode(&c, 0, s) || dp_cur_left(&c) || s->stop_ns != RT_TIME_NONE ||
 		    s->start_ns != h->start)
 			return ST_ECORRUPT;
-		size_t kl = st_ix_key(q->ix, s, kb);
-		if (kl != q->plen + 8 || memcmp(kb, q->key, q->plen) != 0 ||
-		    st_open_key(s, okey) != h->key.mv_size ||
+		if (!ixq_rec_matches(q, s, h->pq) || st_open_key(s, okey) != h->key.mv_size ||
 		    memcmp(okey, h->key.mv_data, h->key.mv_size) != 0)
 			return ST_ECORRUPT;
 		int rc = q->fn(q->ctx, s);
@@ -345,12 +454,104 @@ static int ixq_emit_open(struct ixq *q, int64_t before, bool all)
 	return 0;
 }
 
+static int hit_cmp(const void *x, const void *y)
+{
+	const struct ixhit *a = x, *b = y;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->day != b->day)
+		return a->day < b->day ? -1 : 1;
+	if (a->block != b->block)
+		return a->block < b->block ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+
+static int ixq_day1(struct ixq *q, MDB_cursor *cur)
+{
+	const struct daywalk *w = q->dw;
+	MDB_val k, v;
+	int rc = 0, mrc;
+
+	int64_t lo = saturating_sub(q->from, w->di->maxdur);
+	if (lo < w->di->min_start)
+		lo = w->di->min_start;
+	st_put_time_key(q->key + q->plen, lo);
+	k = (MDB_val){q->plen + 8, q->key};
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		bool match;
+		int64_t start, stop;
+		uint64_t dur;
+		uint32_t block, idx, late;
+
+		rc = ixq_key(q, &k, &match, &start, false);
+		if (rc || !match || start > q->to)
+			break;
+		MDB_val ref = {k.mv_size - q->plen - 8, (uint8_t *)k.mv_data + q->plen + 8};
+		rc = st_ix_ref_parse(&ref, &dur, &block, &idx, &late);
+		if (rc)
+			break;
+		if (dur > (uint64_t)INT64_MAX - (uint64_t)start) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		stop = st_u2i((uint64_t)start + dur);
+		if (st_day_of(stop) + (int32_t)late != w->day) {
+			rc = ST_ECORRUPT; /* an entry in the wrong partition */
+			break;
+		}
+		if (stop < q->from || (w->m->horizon != RT_TIME_NONE && stop < w->m->horizon))
+			continue;
+		if (q->nch == q->capch) {
+			size_t nc = q->capch ? q->capch * 2 : 64;
+			struct ixhit *nh = realloc(q->ch, nc * sizeof(*nh));
+			if (!nh) {
+				rc = -ENOMEM;
+				break;
+			}
+			q->ch = nh;
+			q->capch = nc;
+		}
+		q->ch[q->nch++] = (struct ixhit){start, stop, w->day, block, idx, q->pq};
+	}
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : st_mdb_err(mrc);
+}
+
+/* Entries of X in the partition of segment `day` that may overlap
+ * [from, to]: one seek (per IPv6 prefix length), a walk bounded by the
+ * day's longest session. */
+static int ixq_day(struct ixq *q, const struct st_meta *m, int32_t day,
+		   const struct st_dayinfo *di)
+{
+	MDB_cursor *cur;
+	MDB_dbi dbi;
+	int rc, mrc;
+
+	rc = st_part_dbi(q->st, q->txn, day, PART_IX + q->ix, false, &dbi);
+	if (rc == -ENOENT)
+		return 0; /* no session of that day has this field */
+	if (rc)
+		return rc;
+	mrc = mdb_cursor_open(q->txn, dbi, &cur);
+	if (mrc)
+		return st_mdb_err(mrc);
+	struct daywalk w = {m, day, di};
+	q->dw = &w;
+	rc = ixq_each_prefix(q, cur, ixq_day1);
+	q->dw = NULL;
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 static int ixq_run(struct ixq *q, const struct st_meta *m)
 {
 	struct rt_session *s = &q->st->row;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int64_t lo;
+	uint8_t dk[ST_DAYKEY_LEN];
 	int rc, mrc;
 
 	if (q->from > q->to)
@@ -359,48 +560,23 @@ static int ixq_run(struct ixq *q, const struct st_meta *m)
 	if (rc)
 		return rc;
 
-	lo = saturating_sub(q->from, m->maxdur);
-	st_put_time_key(q->key + q->plen, lo);
-	k = (MDB_val){q->plen + 8, q->key};
-	mrc = mdb_cursor_open(q->txn, q->st->db[DB_IX + q->ix], &cur);
+	/* Candidate segments: a record of day D has stop <= end of D, so
+	 * D >= day(from); and D's earliest start must be <= to. */
+	st_daykey(dk, st_day_of(q->from));
+	k = (MDB_val){sizeof(dk), dk};
+	mrc = mdb_cursor_open(q->txn, q->st->db[DB_DAYS], &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		bool match;
-		int64_t start, stop;
-		uint64_t dur;
-		uint32_t block, idx;
-		struct st_bcache *b;
-
-		rc = ixq_key(q, &k, &match, &start);
-		if (rc || !match || start > q->to)
-			break;
-		rc = st_ix_ref_parse(&v, &dur, &block, &idx);
-		if (rc)
-			break;
-		if (dur > (uint64_t)INT64_MAX - (uint64_t)start) {
+		struct st_dayinfo di;
+		if (k.mv_size != ST_DAYKEY_LEN || st_dayinfo_parse(&v, &di)) {
 			rc = ST_ECORRUPT;
 			break;
 		}
-		stop = st_u2i((uint64_t)start + dur);
-		if (stop < q->from || (m->horizon != RT_TIME_NONE && stop < m->horizon))
+		if (di.min_start > q->to || di.max_stop < q->from)
 			continue;
-		rc = ixq_emit_open(q, start, false);
-		if (rc)
-			break;
-		rc = st_block_get(q->st, q->txn, st_day_of(stop), block, &b);
-		if (!rc)
-			rc = st_block_record(b, idx, s);
-		if (rc)
-			break;
-		uint8_t kb[ST_IXKEY_MAX];
-		if (s->start_ns != start || s->stop_ns != stop ||
-		    st_ix_key(q->ix, s, kb) != k.mv_size || memcmp(kb, k.mv_data, k.mv_size)) {
-			rc = ST_ECORRUPT;
-			break;
-		}
-		rc = q->fn(q->ctx, s);
+		rc = ixq_day(q, m, st_daykey_day(k.mv_data), &di);
 		if (rc)
 			break;
 	}
@@ -409,13 +585,40 @@ static int ixq_run(struct ixq *q, const struct st_meta *m)
 		return rc;
 	if (mrc && mrc != MDB_NOTFOUND)
 		return st_mdb_err(mrc);
+
+	if (q->nch > 1)
+		qsort(q->ch, q->nch, sizeof(*q->ch), hit_cmp);
+	for (size_t i = 0; i < q->nch; i++) {
+		const struct ixhit *h = &q->ch[i];
+		struct st_bcache *b;
+		if (i && hit_cmp(h, h - 1) == 0)
+			continue; /* IPv6: the same record under two prefixes */
+		rc = ixq_emit_open(q, h->start, false);
+		if (rc)
+			return rc;
+		rc = st_block_get(q->st, q->txn, h->day, h->block, &b);
+		if (!rc)
+			rc = st_block_record(b, h->idx, s);
+		if (rc)
+			return rc;
+		if (s->start_ns != h->start || s->stop_ns != h->stop ||
+		    !ixq_rec_matches(q, s, h->pq))
+			return ST_ECORRUPT;
+		rc = q->fn(q->ctx, s);
+		if (rc)
+			return rc;
+	}
 	return ixq_emit_open(q, 0, true);
 }
 
 /* ---- export ------------------------------------------------------------------------- */
 
-static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64_t horizon)
+static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64_t horizon,
+		     const struct rt_addr *nas)
 {
+	if (nas && (s->nas_ip.family != nas->family ||
+		    memcmp(s->nas_ip.a, nas->a, nas->family == 4 ? 4 : 16) != 0))
+		return false;
 	if (s->start_ns > to)
 		return false;
 	if (s->stop_ns == RT_TIME_NONE)
@@ -424,28 +627,33 @@ static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64
 }
 
 static int q_all_day(st_store *st, MDB_txn *txn, int32_t day, int64_t from, int64_t to,
-		     int64_t horizon, st_row_fn fn, void *ctx)
+		     int64_t horizon, const struct rt_addr *nas, st_row_fn fn, void *ctx)
 {
 	uint8_t kb[ST_BLKKEY_LEN];
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc = 0, mrc;
 
-	st_blkkey(kb, day, 0);
-	k = (MDB_val){sizeof(kb), kb};
-	mrc = mdb_cursor_open(txn, st->db[DB_BLOCKS], &cur);
+	MDB_dbi dbi;
+	(void)kb;
+	rc = st_part_dbi(st, txn, day, PART_BLK, false, &dbi);
+	if (rc)
+		return rc == -ENOENT ? ST_ECORRUPT : rc; /* a day without blocks */
+	mrc = mdb_cursor_open(txn, dbi, &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
 	uint32_t expect = 0;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), expect++) {
 		struct st_blkinfo bi;
 		struct st_bcache *b;
-		if (k.mv_size != ST_BLKKEY_LEN || memcmp(k.mv_data, kb, ST_DAYKEY_LEN) != 0)
+		if (k.mv_size != ST_BLKKEY_LEN) {
+			rc = ST_ECORRUPT;
 			break;
+		}
 		const uint8_t *kp = k.mv_data;
-		uint32_t block = (uint32_t)kp[4] << 24 | (uint32_t)kp[5] << 16 |
-				 (uint32_t)kp[6] << 8 | kp[7];
+		uint32_t block = (uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 |
+				 (uint32_t)kp[2] << 8 | kp[3];
 		if (block != expect || st_blkinfo_parse(&v, &bi)) {
 			rc = ST_ECORRUPT;
 			break;
@@ -460,12 +668,12 @@ static int q_all_day(st_store *st, MDB_txn *txn, int32_t day, int64_t from, int6
 		int64_t prev = 0;
 		for (uint32_t i = 0; i < b->nrecs && !rc; i++) {
 			if (st_rec_decode(&c, prev, &st->row) || st->row.stop_ns == RT_TIME_NONE ||
-			    st_day_of(st->row.stop_ns) != day) {
+			    st_day_of(st->row.stop_ns) > day) {
 				rc = ST_ECORRUPT;
 				break;
 			}
 			prev = st->row.start_ns;
-			if (keep_row(&st->row, from, to, horizon))
+			if (keep_row(&st->row, from, to, horizon, nas))
 				rc = fn(ctx, &st->row);
 		}
 		if (!rc && dp_cur_left(&c))
@@ -480,7 +688,7 @@ static int q_all_day(st_store *st, MDB_txn *txn, int32_t day, int64_t from, int6
 }
 
 static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t from, int64_t to,
-		 st_row_fn fn, void *ctx)
+		 const struct rt_addr *nas, st_row_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -501,9 +709,10 @@ static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t fr
 		int32_t day = st_daykey_day(k.mv_data);
 		int64_t day_end = st_day_start(day + 1); /* exclusive */
 		/* a segment holds the sessions that stopped that day */
-		if (day_end <= from || (m->horizon != RT_TIME_NONE && day_end <= m->horizon))
+		if (day_end <= from || (m->horizon != RT_TIME_NONE && day_end <= m->horizon) ||
+		    di.min_start > to)
 			continue;
-		rc = q_all_day(st, txn, day, from, to, m->horizon, fn, ctx);
+		rc = q_all_day(st, txn, day, from, to, m->horizon, nas, fn, ctx);
 		if (rc)
 			break;
 	}
@@ -524,7 +733,7 @@ static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t fr
 			rc = ST_ECORRUPT;
 			break;
 		}
-		if (st->row.start_ns <= to) {
+		if (st->row.start_ns <= to && keep_row(&st->row, from, to, RT_TIME_NONE, nas)) {
 			rc = fn(ctx, &st->row);
 			if (rc)
 				break;
@@ -587,14 +796,31 @@ int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *c
 		x.plen = 1 + q->text_len;
 		rc = ixq_run(&x, &m);
 		break;
+	case ST_Q_IPV6_AT:
+		x.to = x.from;
+		/* fall through */
+	case ST_Q_IPV6_RANGE:
+		x.ix = IX_V6P;
+		x.v6 = true;
+		memcpy(x.addr6, q->ipv6, 16);
+		rc = ixq_run(&x, &m);
+		break;
 	case ST_Q_ALL:
-		rc = q_all(st, st->rtxn, &m, q->from_ns, q->to_ns, fn, ctx);
+		rc = q_all(st, st->rtxn, &m, q->from_ns, q->to_ns, NULL, fn, ctx);
+		break;
+	case ST_Q_NAS_RANGE:
+		if (q->nas.family != 4 && q->nas.family != 6) {
+			rc = ST_EINVAL;
+			break;
+		}
+		rc = q_all(st, st->rtxn, &m, q->from_ns, q->to_ns, &q->nas, fn, ctx);
 		break;
 	default:
 		rc = ST_EINVAL;
 		break;
 	}
 	free(x.hits);
+	free(x.ch);
 out_txn:
 	rtxn_end(st);
 out_busy:

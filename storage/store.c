@@ -33,15 +33,13 @@
 static const char *const db_names[DB_N] = {
 	[DB_META] = "meta",
 	[DB_DAYS] = "days",
-	[DB_BLOCKS] = "blocks",
 	[DB_OPEN] = "open",
 	[DB_CTR] = "counters",
-	[DB_IX + IX_IP4] = "ix.ipv4",
-	[DB_IX + IX_ACCT] = "ix.account",
-	[DB_IX + IX_CALL] = "ix.calling",
+	[DB_SEALS] = "seals",
 	[DB_IXO + IX_IP4] = "ixo.ipv4",
 	[DB_IXO + IX_ACCT] = "ixo.account",
 	[DB_IXO + IX_CALL] = "ixo.calling",
+	[DB_IXO + IX_V6P] = "ixo.ipv6",
 };
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -97,7 +95,9 @@ void st_meta_write(uint8_t dst[ST_META_LEN], const struct st_meta *m)
 	p = st_put_le32(p, 0); /* flags */
 	p = st_put_le64(p, (uint64_t)m->horizon);
 	p = st_put_le64(p, m->maxdur);
-	st_put_le64(p, m->nclosed);
+	p = st_put_le64(p, m->nclosed);
+	p = st_put_le32(p, (uint32_t)m->seal_day);
+	st_put_le32(p, m->nseals);
 }
 
 int st_meta_parse(const MDB_val *v, struct st_meta *ret)
@@ -105,9 +105,10 @@ int st_meta_parse(const MDB_val *v, struct st_meta *ret)
 	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
 	uint32_t version, flags;
 	uint64_t horizon, maxdur, nclosed;
+	uint32_t seal_day, nseals;
 	if (!dp_cur_le32(&c, &version))
 		return ST_ECORRUPT;
-	if (version != ST_FORMAT_VERSION)
+	if (version != ST_CATALOG_VERSION)
 		return ST_EVERSION;
 	if (v->mv_size != ST_META_LEN)
 		return ST_ECORRUPT;
@@ -115,12 +116,16 @@ int st_meta_parse(const MDB_val *v, struct st_meta *ret)
 	dp_cur_le64(&c, &horizon);
 	dp_cur_le64(&c, &maxdur);
 	dp_cur_le64(&c, &nclosed);
+	dp_cur_le32(&c, &seal_day);
+	dp_cur_le32(&c, &nseals);
 	if (flags != 0 || maxdur > (uint64_t)INT64_MAX)
 		return ST_ECORRUPT;
 	ret->version = version;
 	ret->horizon = st_u2i(horizon);
 	ret->maxdur = maxdur;
 	ret->nclosed = nclosed;
+	ret->seal_day = (int32_t)seal_day;
+	ret->nseals = nseals;
 	return 0;
 }
 
@@ -150,7 +155,10 @@ void st_dayinfo_write(uint8_t dst[ST_DAYINFO_LEN], const struct st_dayinfo *d)
 	p = st_put_le32(p, d->nblocks);
 	p = st_put_le32(p, 0);
 	p = st_put_le64(p, d->nrecs);
-	st_put_le64(p, d->nexpired);
+	p = st_put_le64(p, d->nexpired);
+	p = st_put_le64(p, (uint64_t)d->min_start);
+	p = st_put_le64(p, (uint64_t)d->max_stop);
+	st_put_le64(p, d->maxdur);
 }
 
 int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret)
@@ -165,7 +173,14 @@ int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret)
 	dp_cur_le32(&c, &reserved);
 	dp_cur_le64(&c, &d.nrecs);
 	dp_cur_le64(&c, &d.nexpired);
-	if (reserved != 0 || d.nexpired > d.nrecs || d.size < ST_SEG_HDR_LEN)
+	uint64_t a, b;
+	dp_cur_le64(&c, &a);
+	dp_cur_le64(&c, &b);
+	dp_cur_le64(&c, &d.maxdur);
+	d.min_start = st_u2i(a);
+	d.max_stop = st_u2i(b);
+	if (reserved != 0 || d.nexpired > d.nrecs || d.size < ST_SEG_HDR_LEN ||
+	    d.maxdur > (uint64_t)INT64_MAX)
 		return ST_ECORRUPT;
 	*ret = d;
 	return 0;
@@ -220,13 +235,66 @@ int32_t st_daykey_day(const uint8_t *k)
 	return d;
 }
 
-void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], int32_t day, uint32_t block)
+void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], uint32_t block)
 {
-	st_daykey(dst, day);
-	st_put_be32(dst + 4, block);
+	st_put_be32(dst, block);
+}
+
+static const char *const part_prefix[PART_N] = {
+	[PART_IX + IX_IP4] = "ix.ipv4.",
+	[PART_IX + IX_ACCT] = "ix.account.",
+	[PART_IX + IX_CALL] = "ix.calling.",
+	[PART_IX + IX_V6P] = "ix.ipv6.",
+	[PART_BLK] = "blk.",
+};
+
+int st_part_dbi(st_store *st, MDB_txn *txn, int32_t day, unsigned part, bool create,
+		MDB_dbi *ret)
+{
+	char name[40], dn[16];
+	if (part >= PART_N)
+		return ST_EINVAL;
+	st_day_name(day, dn);
+	snprintf(name, sizeof(name), "%s%s", part_prefix[part], dn);
+	int rc = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, ret);
+	(void)st;
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc == MDB_INCOMPATIBLE)
+		return ST_ECORRUPT;
+	return st_mdb_err(rc);
+}
+
+void st_dayinfo_merge(struct st_dayinfo *ci, const struct st_pday *d)
+{
+	bool first = !d->known || ci->nrecs == 0;
+	if (!d->known)
+		*ci = (struct st_dayinfo){0};
+	for (size_t b = 0; b < d->npb; b++) {
+		const struct st_pblk *p = &d->pb[b];
+		if (first || p->min_start < ci->min_start)
+			ci->min_start = p->min_start;
+		if (first || p->max_stop > ci->max_stop)
+			ci->max_stop = p->max_stop;
+		first = false;
+		ci->nrecs += p->nrecs;
+	}
+	if (d->pmaxdur > ci->maxdur)
+		ci->maxdur = d->pmaxdur;
+	ci->nblocks += (uint32_t)d->npb;
 }
 
 /* ---- index keys (FORMAT.md "Indexes") --------------------------------------- */
+
+size_t st_v6_prefix(uint8_t *dst, const uint8_t a[16], unsigned plen)
+{
+	unsigned n = (plen + 7) / 8;
+	dst[0] = (uint8_t)plen;
+	memcpy(dst + 1, a, n);
+	if (plen % 8)
+		dst[n] &= (uint8_t)(0xff00u >> (plen % 8));
+	return 1 + n;
+}
 
 size_t st_ix_key(unsigned ix, const struct rt_session *s, uint8_t *dst)
 {
@@ -248,6 +316,27 @@ size_t st_ix_key(unsigned ix, const struct rt_session *s, uint8_t *dst)
 		memcpy(p, t->v, t->len);
 		p += t->len;
 		break;
+	case IX_V6P:
+	case IX_V6D:
+	case IX_V6A: {
+		uint8_t a[16];
+		unsigned plen;
+		if (ix == IX_V6A) {
+			if (!s->has_ipv6_addr)
+				return 0;
+			plen = 128;
+			memcpy(a, s->ipv6_addr, 16);
+		} else {
+			const struct rt_prefix6 *pf =
+				ix == IX_V6P ? &s->ipv6_prefix : &s->delegated_prefix;
+			if (!pf->present || pf->plen > 128)
+				return 0;
+			plen = pf->plen;
+			memcpy(a, pf->a, 16);
+		}
+		p += st_v6_prefix(p, a, plen);
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -255,29 +344,44 @@ size_t st_ix_key(unsigned ix, const struct rt_session *s, uint8_t *dst)
 	return (size_t)(p - dst);
 }
 
-size_t st_ix_ref(uint64_t dur, uint32_t block, uint32_t idx, uint8_t *dst)
+size_t st_ix_ref(uint64_t dur, uint32_t block, uint32_t idx, uint32_t late, uint8_t *dst)
 {
 	uint8_t *p = dst;
 	p = st_put_varint(p, dur);
 	p = st_put_varint(p, block);
-	p = st_put_varint(p, idx);
+	p = st_put_varint(p, (uint64_t)idx << 1 | (late != 0));
+	if (late)
+		p = st_put_varint(p, late);
 	return (size_t)(p - dst);
 }
 
 int st_ix_ref_parse(const MDB_val *v, uint64_t *ret_dur, uint32_t *ret_block,
-		    uint32_t *ret_idx)
+		    uint32_t *ret_idx, uint32_t *ret_late)
 {
 	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
-	uint64_t dur, block, idx;
+	uint64_t dur, block, idx, late = 0;
 	if (!dp_cur_varint(&c, &dur) || !dp_cur_varint(&c, &block) ||
-	    !dp_cur_varint(&c, &idx) || dp_cur_left(&c) != 0)
+	    !dp_cur_varint(&c, &idx))
 		return ST_ECORRUPT;
-	if (dur > (uint64_t)INT64_MAX || block > UINT32_MAX || idx >= ST_BLK_MAX_RECS)
+	if ((idx & 1) && (!dp_cur_varint(&c, &late) || late == 0 || late >= ST_LATE_MAX))
+		return ST_ECORRUPT;
+	idx >>= 1;
+	if (dp_cur_left(&c) != 0 || dur > (uint64_t)INT64_MAX || block > UINT32_MAX ||
+	    idx >= ST_BLK_MAX_RECS)
 		return ST_ECORRUPT;
 	*ret_dur = dur;
 	*ret_block = (uint32_t)block;
 	*ret_idx = (uint32_t)idx;
+	*ret_late = (uint32_t)late;
 	return 0;
+}
+
+int32_t st_seg_day_for(const st_store *st, int64_t stop_ns)
+{
+	int32_t day = st_day_of(stop_ns);
+	if (st->meta.seal_day != ST_SEAL_DAY_NONE && day < st->meta.seal_day)
+		return st->meta.seal_day;
+	return day;
 }
 
 size_t st_open_key(const struct rt_session *s, uint8_t *dst)
@@ -396,6 +500,8 @@ static void pday_free(struct st_pday *d)
 	st_buf_done(&d->raw);
 	st_buf_done(&d->out);
 	free(d->pb);
+	for (unsigned i = 0; i < IX_N; i++)
+		kv_done(&d->pix[i]);
 	free(d);
 }
 
@@ -490,7 +596,7 @@ static int pday_seal(st_store *st, struct st_pday *d)
 static int dbis_open(st_store *st, MDB_txn *txn)
 {
 	for (unsigned i = 0; i < DB_N; i++) {
-		unsigned f = i >= DB_IX ? MDB_DUPSORT : 0;
+		unsigned f = i >= DB_IXO ? MDB_DUPSORT : 0;
 		if (st->writable)
 			f |= MDB_CREATE;
 		int rc = mdb_dbi_open(txn, db_names[i], f, &st->db[i]);
@@ -636,6 +742,7 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 	st->writable = flags & (ST_OPEN_WRITE | ST_OPEN_CREATE);
 	st->block_recs = opts.block_recs;
 	st->block_raw_max = BLOCK_RAW_MAX;
+	st->seal_grace = opts.seal_grace_ns > 0 ? opts.seal_grace_ns : ST_SEAL_GRACE_DEFAULT;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		rc = -ENOMEM;
@@ -687,7 +794,7 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 	snprintf(path, plen, "%s/catalog.mdb", dir);
 	rc = mdb_env_create(&st->env);
 	if (!rc)
-		rc = mdb_env_set_maxdbs(st->env, DB_N + 2);
+		rc = mdb_env_set_maxdbs(st->env, ST_MAXDBS);
 	if (!rc)
 		rc = mdb_env_set_mapsize(st->env, (size_t)opts.map_size);
 	if (!rc)
@@ -711,7 +818,8 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 		goto out_txn;
 	rc = st_meta_get(st, txn, &st->meta);
 	if (rc == ST_ENOSTORE && create) {
-		st->meta = (struct st_meta){.version = ST_FORMAT_VERSION, .horizon = RT_TIME_NONE};
+		st->meta = (struct st_meta){.version = ST_CATALOG_VERSION, .horizon = RT_TIME_NONE,
+				       .seal_day = ST_SEAL_DAY_NONE};
 		rc = meta_put(st, txn, &st->meta);
 	}
 	if (rc)
@@ -774,10 +882,11 @@ out_free:
 
 static void pending_drop(st_store *st)
 {
-	for (unsigned i = 0; i < IX_N; i++)
-		kv_clear(&st->pix[i]);
 	for (size_t i = 0; i < st->ndays; i++) {
 		struct st_pday *d = st->days[i];
+		for (unsigned j = 0; j < IX_N; j++)
+			kv_clear(&d->pix[j]);
+		d->pmaxdur = 0;
 		d->raw.len = 0;
 		d->nrecs = 0;
 		d->out.len = 0;
@@ -800,8 +909,6 @@ void st_store_close(st_store *st)
 	if (st->writable)
 		(void)st_store_commit(st); /* void API: a failed batch is given up */
 	pending_drop(st);
-	for (unsigned i = 0; i < IX_N; i++)
-		kv_done(&st->pix[i]);
 	kv_done(&st->popen);
 	kv_done(&st->pclosed);
 	free(st->pctr);
@@ -832,7 +939,7 @@ void st_store_close(st_store *st)
 
 int st_store_put_closed(st_store *st, const struct rt_session *s)
 {
-	uint8_t keys[IX_N][ST_IXKEY_MAX], ref[ST_IXREF_MAX], okey[ST_OPENKEY_MAX];
+	uint8_t keys[IX_N][ST_IXENT_MAX], ref[ST_IXREF_MAX], okey[ST_OPENKEY_MAX];
 	size_t klen[IX_N], rlen, oklen = 0;
 	struct st_pday *d;
 	int rc;
@@ -847,7 +954,10 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 	if (st->meta.horizon != RT_TIME_NONE && s->stop_ns < st->meta.horizon)
 		return ST_EEXPIRED;
 
-	int32_t day = st_day_of(s->stop_ns);
+	int32_t day = st_seg_day_for(st, s->stop_ns);
+	uint32_t late = (uint32_t)(day - st_day_of(s->stop_ns));
+	if (late >= ST_LATE_MAX)
+		return ST_EINVAL;
 	d = st->last_day;
 	if (!d || d->day != day) {
 		rc = st_pday_find(st, day, &d);
@@ -863,13 +973,17 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 
 	/* Reserve everything first: the put is taken whole or not at all. */
 	uint64_t dur = (uint64_t)s->stop_ns - (uint64_t)s->start_ns;
-	rlen = st_ix_ref(dur, d->ci.nblocks + (uint32_t)d->npb, d->nrecs, ref);
+	rlen = st_ix_ref(dur, d->ci.nblocks + (uint32_t)d->npb, d->nrecs, late, ref);
 	bool unopen = st->open_replace ? st->popen.n > 0 : st->open_committed > 0;
 	if (st_buf_reserve(&d->raw, ST_REC_MAX))
 		return -ENOMEM;
 	for (unsigned i = 0; i < IX_N; i++) {
 		klen[i] = st_ix_key(i, s, keys[i]);
-		if (klen[i] && kv_reserve(&st->pix[i], klen[i], rlen))
+		if (!klen[i])
+			continue;
+		memcpy(keys[i] + klen[i], ref, rlen);
+		klen[i] += rlen;
+		if (kv_reserve(&d->pix[i], klen[i], 0))
 			return -ENOMEM;
 	}
 	if (unopen) {
@@ -894,12 +1008,14 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 		d->max_stop = s->stop_ns;
 	for (unsigned i = 0; i < IX_N; i++)
 		if (klen[i])
-			kv_add(&st->pix[i], keys[i], klen[i], ref, rlen);
+			kv_add(&d->pix[i], keys[i], klen[i], NULL, 0);
 	if (unopen)
 		kv_add(&st->pclosed, okey, oklen, NULL, 0);
 	st->pend_closed++;
 	if (dur > st->pend_maxdur)
 		st->pend_maxdur = dur;
+	if (dur > d->pmaxdur)
+		d->pmaxdur = dur;
 	return 0;
 }
 
@@ -1075,7 +1191,7 @@ static int open_insert(st_store *st, MDB_txn *txn, MDB_val *k, MDB_val *v, struc
 		MDB_val ik = {st_ix_key(i, s, key), key};
 		if (!ik.mv_size)
 			continue;
-		rc = mdb_put(txn, st->db[DB_IXO + i], &ik, k, 0);
+		rc = mdb_put(txn, st->db[DB_IXO + st_ix_db(i)], &ik, k, 0);
 		if (rc)
 			return st_mdb_err(rc);
 	}
@@ -1087,9 +1203,11 @@ static int open_insert(st_store *st, MDB_txn *txn, MDB_val *k, MDB_val *v, struc
 static int open_purge_refs(st_store *st, MDB_txn *txn, const MDB_val *key)
 {
 	for (unsigned i = 0; i < IX_N; i++) {
+		if (st_ix_db(i) != i)
+			continue; /* a shared database: purged once */
 		MDB_cursor *cur;
 		MDB_val k, v;
-		int rc = mdb_cursor_open(txn, st->db[DB_IXO + i], &cur);
+		int rc = mdb_cursor_open(txn, st->db[DB_IXO + st_ix_db(i)], &cur);
 		if (rc)
 			return st_mdb_err(rc);
 		/* after mdb_cursor_del, MDB_NEXT yields the entry that followed */
@@ -1120,7 +1238,7 @@ int st_open_unindex(st_store *st, MDB_txn *txn, const MDB_val *key, const MDB_va
 		MDB_val d = *key;
 		if (!ik.mv_size)
 			continue;
-		int rc = mdb_del(txn, st->db[DB_IXO + i], &ik, &d);
+		int rc = mdb_del(txn, st->db[DB_IXO + st_ix_db(i)], &ik, &d);
 		if (rc && rc != MDB_NOTFOUND)
 			return st_mdb_err(rc);
 	}
@@ -1272,9 +1390,13 @@ static int apply_blocks(st_store *st, MDB_txn *txn)
 		struct st_pday *d = st->days[i];
 		uint64_t base = pday_base(d);
 		struct st_dayinfo ci = d->known ? d->ci : (struct st_dayinfo){0};
+		MDB_dbi dbi;
 		int rc;
 		if (!d->npb)
 			continue;
+		rc = st_part_dbi(st, txn, d->day, PART_BLK, true, &dbi);
+		if (rc)
+			return rc;
 		for (size_t b = 0; b < d->npb; b++) {
 			const struct st_pblk *p = &d->pb[b];
 			struct st_blkinfo bi = {
@@ -1286,18 +1408,15 @@ static int apply_blocks(st_store *st, MDB_txn *txn)
 				.max_stop = p->max_stop,
 			};
 			uint8_t kb[ST_BLKKEY_LEN], vb[ST_BLKINFO_LEN];
-			st_blkkey(kb, d->day, ci.nblocks + (uint32_t)b);
+			st_blkkey(kb, ci.nblocks + (uint32_t)b);
 			st_blkinfo_write(vb, &bi);
 			MDB_val k = {sizeof(kb), kb}, v = {sizeof(vb), vb};
-			rc = mdb_put(txn, st->db[DB_BLOCKS], &k, &v, MDB_APPEND);
-			if (rc == MDB_KEYEXIST) /* not the last day: plain insert */
-				rc = mdb_put(txn, st->db[DB_BLOCKS], &k, &v, 0);
+			rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
 			if (rc)
 				return st_mdb_err(rc);
-			ci.nrecs += p->nrecs;
 		}
+		st_dayinfo_merge(&ci, d);
 		ci.size = base + d->out.len;
-		ci.nblocks += (uint32_t)d->npb;
 		uint8_t kb[ST_DAYKEY_LEN], vb[ST_DAYINFO_LEN];
 		st_daykey(kb, d->day);
 		st_dayinfo_write(vb, &ci);
@@ -1311,25 +1430,33 @@ static int apply_blocks(st_store *st, MDB_txn *txn)
 
 static int apply_index(st_store *st, MDB_txn *txn)
 {
-	for (unsigned i = 0; i < IX_N; i++) {
-		struct st_kvlist *l = &st->pix[i];
-		MDB_cursor *cur;
-		if (!l->n)
-			continue;
-		/* Sorted inserts walk the B-tree in order: far fewer page
-		 * touches than the arrival order. */
-		kv_sort(l, kv_cmp_full);
-		int rc = mdb_cursor_open(txn, st->db[DB_IX + i], &cur);
-		if (rc)
-			return st_mdb_err(rc);
-		for (size_t j = 0; j < l->n && !rc; j++) {
-			MDB_val k, v;
-			kv_at(l, j, &k, &v);
-			rc = mdb_cursor_put(cur, &k, &v, 0);
+	for (size_t di = 0; di < st->ndays; di++) {
+		struct st_pday *d = st->days[di];
+		for (unsigned i = 0; i < IX_N; i++) {
+			struct st_kvlist *l = &d->pix[i];
+			MDB_cursor *cur;
+			MDB_dbi dbi;
+			if (!l->n)
+				continue;
+			/* Sorted inserts walk the B-tree in order: far fewer
+			 * page touches than the arrival order. */
+			kv_sort(l, kv_cmp_full);
+			int rc = st_part_dbi(st, txn, d->day, PART_IX + st_ix_db(i), true, &dbi);
+			if (rc)
+				return rc;
+			rc = mdb_cursor_open(txn, dbi, &cur);
+			if (rc)
+				return st_mdb_err(rc);
+			for (size_t j = 0; j < l->n && !rc; j++) {
+				MDB_val k, v;
+				kv_at(l, j, &k, &v);
+				v = (MDB_val){0, NULL};
+				rc = mdb_cursor_put(cur, &k, &v, 0);
+			}
+			mdb_cursor_close(cur);
+			if (rc)
+				return st_mdb_err(rc);
 		}
-		mdb_cursor_close(cur);
-		if (rc)
-			return st_mdb_err(rc);
 	}
 	return 0;
 }
@@ -1423,12 +1550,8 @@ int st_store_commit(st_store *st)
 		if (!d->npb)
 			continue;
 		uint64_t base = pday_base(d);
-		if (!d->known)
-			d->ci = (struct st_dayinfo){0};
-		for (size_t b = 0; b < d->npb; b++)
-			d->ci.nrecs += d->pb[b].nrecs;
+		st_dayinfo_merge(&d->ci, d);
 		d->ci.size = base + d->out.len;
-		d->ci.nblocks += (uint32_t)d->npb;
 		d->known = true;
 	}
 	st->meta = m;

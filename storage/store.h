@@ -11,6 +11,7 @@
  *     DIR/catalog.mdb          LMDB environment (MDB_NOSUBDIR): catalogue,
  *                              indexes, open sessions, counters
  *     DIR/seg/YYYY-MM-DD.seg   one segment per UTC day of a session's stop
+ *     DIR/MANIFEST             seal chain (text copy), DIR/expiry.log
  *
  * Closed sessions are appended to the segment of the UTC day they ended in,
  * in blocks of records compressed with zstd.  A block is written and fsynced
@@ -22,18 +23,29 @@
  * id); they are indexed like closed ones so that queries see them, and are
  * moved to a segment when they close.
  *
- * Indexes (LMDB, one writer): ipv4 -> (start, stop, ref), account -> ...,
- * calling number -> ...  An entry is keyed by (value, start_ns), so "who had
- * X at T" is a seek to (X, T) and a short walk backwards bounded by the
- * longest session the store holds; a session open across day boundaries is
- * therefore found at every instant of its life without scanning segments.
+ * Indexes (LMDB, one writer): ipv4 -> (start, stop, ref), account, calling
+ * number, IPv6 prefixes (ipv6_prefix, delegated_prefix, ipv6_addr) -> ...,
+ * partitioned by segment day (one set of trees per
+ * day, dropped whole when the day expires).  An entry is keyed by (value,
+ * start_ns), so "who had X at T" is, in each day that can hold a session
+ * overlapping T (by the day's earliest start and latest stop), a seek to
+ * (X, T - that day's longest session) and a short walk; a session open
+ * across day boundaries is one entry in its stop day, found at every instant
+ * of its life without scanning segments.
  *
  * Retention: st_store_expire() removes every session that ended more than
  * the retention period before `now`: whole segments whose day is entirely
- * due are deleted with their index entries; in the one segment that is only
- * partly due the due sessions' index entries are deleted and an expiry
- * horizon hides them from export until the whole segment is removed (at the
- * latest one day later).  Every deletion is recorded in an expiry log.
+ * due are deleted by dropping their index partitions (cost independent of
+ * the day's size); in the one segment that is only partly due an expiry
+ * horizon hides the due sessions from queries and export until the whole
+ * segment is removed (at the latest one day later).  Every deletion is
+ * recorded in an expiry log.
+ *
+ * Sealing: once a day is over (plus a grace period) st_store_seal() hashes
+ * its segment (SHA-256), chains the hash to the previous seal and records
+ * the link in the catalogue and DIR/MANIFEST; the file is never written
+ * again (late sessions for a sealed day go to the first unsealed day's
+ * segment).  st_store_verify() checks every segment against the chain.
  *
  * Open sessions have indexes of their own (same keys), so that a session
  * open for weeks does not widen the backward walk over closed ones.  Every
@@ -49,6 +61,7 @@
 #ifndef ST_STORE_H
 #define ST_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,7 +119,14 @@ struct st_open_opts {
 	uint32_t block_recs;
 	/** zstd level (default 3). */
 	int zstd_level;
+	/** Sealing: a day is sealed once `now` passes its end plus this
+	 *  grace (default ST_SEAL_GRACE_DEFAULT, one day).  A shorter grace
+	 *  seals sooner; sessions that arrive for a sealed day are stored in
+	 *  the first unsealed day's segment (see st_store_seal()). */
+	int64_t seal_grace_ns;
 };
+
+#define ST_SEAL_GRACE_DEFAULT (86400LL * 1000000000LL)
 
 /** st_store_open() with tuning knobs (o may be NULL). */
 int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opts *o,
@@ -174,6 +194,10 @@ enum st_query_kind {
 	ST_Q_ACCOUNT,    /**< sessions of account overlapping [from, to] */
 	ST_Q_CALLING,    /**< sessions of calling number overlapping [from, to] */
 	ST_Q_ALL,        /**< every session overlapping [from, to] (export) */
+	ST_Q_IPV6_AT,    /**< sessions whose ipv6_prefix, delegated_prefix or
+			      ipv6_addr contains ipv6 at instant from_ns */
+	ST_Q_IPV6_RANGE, /**< the same at any instant of [from, to] */
+	ST_Q_NAS_RANGE,  /**< sessions of NAS `nas` overlapping [from, to] */
 };
 
 struct st_query {
@@ -181,14 +205,25 @@ struct st_query {
 	uint8_t ipv4[4];         /**< ST_Q_IPV4_* */
 	const char *text;        /**< ST_Q_ACCOUNT, ST_Q_CALLING: raw bytes */
 	unsigned text_len;
-	int64_t from_ns, to_ns;  /**< inclusive; ST_Q_IPV4_AT uses from_ns */
+	int64_t from_ns, to_ns;  /**< inclusive; ST_Q_*_AT use from_ns */
+	uint8_t ipv6[16];        /**< ST_Q_IPV6_*: an address */
+	struct rt_addr nas;      /**< ST_Q_NAS_RANGE: family 4 or 6 */
 };
 
 /**
  * Run a query.  Sessions overlap [from, to] when start <= to and
  * (open or stop >= from).  Results of index queries come in index order
- * (by start time); ST_Q_ALL gives closed sessions segment by segment in
- * day order, then open ones.  A session is never returned twice.
+ * (by start time); ST_Q_ALL and ST_Q_NAS_RANGE give closed sessions
+ * segment by segment in day order, then open ones.  A session is never
+ * returned twice.
+ *
+ * ST_Q_IPV6_*: the IPv6 index holds each session's ipv6_prefix,
+ * delegated_prefix and ipv6_addr (as a /128) under their prefix lengths;
+ * the query probes every prefix length stored (one seek each), so an
+ * address inside a delegated /56 is found.  ST_Q_NAS_RANGE has no index of
+ * its own (it would cost an entry per session): it scans the blocks of the
+ * days overlapping [from, to], and its answer is itself a large share of
+ * them.
  * The struct passed to fn is valid only during the call.
  * A query sees the store as of its start (committed data only, not the
  * pending batch of a writer handle).  fn must not run another query on the
@@ -231,6 +266,7 @@ struct st_expire_report {
 /**
  * Remove every closed session with stop_ns < now_ns - retention_ns, in one
  * LMDB transaction plus the unlink of whole segments after it commits.
+ * Seals the days that are due first (st_store_seal()).
  * Each removal is appended to the store's expiry log (DIR/expiry.log: time,
  * segment, sessions, bytes, SHA-256 of a removed segment).  The pending
  * batch is committed first.  Open sessions never expire.  The horizon only
@@ -241,5 +277,71 @@ struct st_expire_report {
  */
 int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		    struct st_expire_report *ret);
+
+/* ---- sealing and integrity ----------------------------------------------- */
+
+struct st_seal_report {
+	uint32_t sealed;  /**< segments sealed by this call */
+	uint32_t nseals;  /**< links in the chain after it */
+	int32_t seal_day; /**< first day not sealed (INT32_MIN: none sealed) */
+};
+
+/**
+ * Seal every day whose end plus the grace period (st_open_opts) is at or
+ * before now_ns, in day order: commit the pending batch, hash each such
+ * segment's committed bytes (SHA-256), chain the hash to the previous
+ * seal, record the links in the catalogue (one transaction) and append
+ * them to DIR/MANIFEST (fsynced).  Sealed segment files are never written
+ * again: a session that stops on a sealed day is stored in the segment of
+ * the first unsealed day (FORMAT.md "Sealing").  Days without a segment are
+ * sealed implicitly (the frontier moves past them).  st_store_expire()
+ * seals due days first.
+ * @return 0, ST_EREADONLY, ST_ECORRUPT (a segment to seal is shorter than
+ *         committed), errors of commit, -errno
+ */
+int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret);
+
+enum st_vstatus {
+	ST_V_OK,         /**< sealed: hash matches; open: every block valid */
+	ST_V_EXPIRED,    /**< sealed, removed by expiry (logged) */
+	ST_V_CHANGED,    /**< bytes differ from the sealed hash, or a block
+			      of an open segment fails validation */
+	ST_V_MISSING,    /**< the file is gone */
+	ST_V_TRUNCATED,  /**< shorter than sealed / committed */
+	ST_V_REORDERED,  /**< holds another segment's bytes (other_day) */
+	ST_V_EXTRA,      /**< a segment file the catalogue does not know */
+	ST_V_CHAIN,      /**< catalogue chain or DIR/MANIFEST disagree */
+};
+
+/** Name of a status ("ok", "changed", ...). */
+const char *st_vstatus_name(enum st_vstatus v);
+
+struct st_verify_item {
+	enum st_vstatus status;
+	int32_t day;          /**< segment day (INT32_MIN for ST_V_CHAIN) */
+	const char *file;     /**< "seg/YYYY-MM-DD.seg", or "MANIFEST" */
+	bool sealed;
+	uint32_t seq;         /**< seal sequence number (sealed only) */
+	uint64_t size_want;   /**< sealed or committed size */
+	uint64_t size_found;  /**< file size (0 when missing) */
+	int32_t other_day;    /**< ST_V_REORDERED: whose bytes it holds */
+	const uint8_t *sha;   /**< sealed SHA-256 (32 bytes) or NULL */
+	const char *detail;   /**< one line of explanation */
+};
+
+/**
+ * Check the whole store: the seal chain in the catalogue (recomputed),
+ * DIR/MANIFEST against it, every sealed segment's SHA-256 and size, every
+ * open segment's header, blocks (CRC, zstd checksum) and records, and
+ * unknown files in seg/.  fn is called once per segment (and per chain
+ * fault); the items are valid during the call only.  Works on read-only
+ * handles; does not seal (call st_store_seal() first for that).
+ * @param[out] ret_faults number of items whose status is a fault
+ * @return 0 (faults are reported through fn and ret_faults, not as an
+ *         error), fn's non-zero value, -errno, ST_ECORRUPT (the catalogue
+ *         itself failed validation), -ENOMEM
+ */
+int st_store_verify(st_store *st, int (*fn)(void *ctx, const struct st_verify_item *it),
+		    void *ctx, uint64_t *ret_faults);
 
 #endif /* ST_STORE_H */

@@ -22,39 +22,81 @@
 enum st_db {
 	DB_META,   /* "meta":   "store" -> struct st_meta */
 	DB_DAYS,   /* "days":   day -> struct st_dayinfo */
-	DB_BLOCKS, /* "blocks": (day, block) -> struct st_blkinfo */
 	DB_OPEN,   /* "open":   open key -> record (standalone) */
 	DB_CTR,    /* "counters": name -> u64 */
-	DB_IX,     /* DB_IX + ix: closed-session indexes (DUPSORT) */
-	DB_IXO = DB_IX + 3, /* DB_IXO + ix: open-session indexes (DUPSORT) */
-	DB_N = DB_IXO + 3,
+	DB_SEALS,  /* "seals":  be32 seq -> struct st_seal (seal.c) */
+	DB_IXO,    /* DB_IXO + st_ix_db(ix): open-session indexes (DUPSORT) */
+	DB_N = DB_IXO + 4,
 };
 
-/* Indexed fields. */
-enum st_ix { IX_IP4, IX_ACCT, IX_CALL, IX_N };
+/*
+ * Indexed fields (key slots).  The three IPv6 slots (ipv6_prefix,
+ * delegated_prefix, ipv6_addr as a /128) share one database: an address
+ * query probes each prefix length stored there (FORMAT.md "Catalogue").
+ */
+enum st_ix { IX_IP4, IX_ACCT, IX_CALL, IX_V6P, IX_V6D, IX_V6A, IX_N };
+#define IXDB_N 4u /* databases: ipv4, account, calling, ipv6 */
 
-#define ST_META_LEN 32u
-#define ST_DAYINFO_LEN 32u
+/** Database (0 .. IXDB_N-1) of an index slot. */
+static inline unsigned st_ix_db(unsigned ix)
+{
+	return ix >= IX_V6P ? IX_V6P : ix;
+}
+
+/*
+ * Per-segment-day partitions (named databases "<prefix>YYYY-MM-DD"): the
+ * closed-session indexes of the records stored in that day's segment and
+ * its block table.  Expiring a day drops them (FORMAT.md "Catalogue").
+ */
+enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_N };
+#define ST_MAXDBS 4096u
+
+#define ST_META_LEN 40u
+#define ST_SEAL_LEN 80u
+/* catalogue layout version (meta.version); segment files: ST_FORMAT_VERSION */
+#define ST_CATALOG_VERSION 2u
+#define ST_SEAL_DAY_NONE INT32_MIN
+#define ST_DAYINFO_LEN 56u
 #define ST_BLKINFO_LEN 40u
 #define ST_DAYKEY_LEN 4u
-#define ST_BLKKEY_LEN 8u
-/* index key: 1 + RT_TEXT_MAX + 8 at most; open key: 1 + 16 + RT_TEXT_MAX */
+#define ST_BLKKEY_LEN 4u
+/* index key: 1 + RT_TEXT_MAX + 8 at most (IPv6: 1 + 16 + 8); open key: 1 + 16 + RT_TEXT_MAX */
 #define ST_IXKEY_MAX (1 + RT_TEXT_MAX + 8)
 #define ST_OPENKEY_MAX (17 + RT_TEXT_MAX)
-#define ST_IXREF_MAX 30u /* three varints */
+#define ST_IXREF_MAX 40u /* four varints */
+/* closed index entry (key only): index key, then the ref */
+#define ST_IXENT_MAX (ST_IXKEY_MAX + ST_IXREF_MAX)
+/* a late record lives at most this many days after its stop day */
+#define ST_LATE_MAX (1u << 20)
 
 struct st_meta {
 	uint32_t version;
 	int64_t horizon; /* RT_TIME_NONE: never expired */
 	uint64_t maxdur; /* longest stop - start of any closed session stored */
 	uint64_t nclosed;
+	int32_t seal_day; /* first day not sealed; ST_SEAL_DAY_NONE: none sealed */
+	uint32_t nseals;  /* entries of DB_SEALS (seq 1..nseals) */
 };
+
+/* One link of the seal chain (FORMAT.md "Sealing"). */
+struct st_seal {
+	uint32_t flags; /* ST_SEAL_EXPIRED */
+	int32_t day;
+	uint64_t size;
+	uint8_t sha[32];   /* SHA-256 of the segment's bytes */
+	uint8_t chain[32]; /* SHA-256 over the previous chain and this link */
+};
+#define ST_SEAL_EXPIRED 1u
+#define ST_SEAL_DAMAGED 2u /* blocks failed validation when sealed */
 
 struct st_dayinfo {
 	uint64_t size;    /* committed bytes of the segment file */
 	uint32_t nblocks;
 	uint64_t nrecs;
 	uint64_t nexpired; /* records removed by partial expiry */
+	int64_t min_start; /* of the records in the segment */
+	int64_t max_stop;
+	uint64_t maxdur;   /* longest stop - start in the segment */
 };
 
 struct st_blkinfo {
@@ -62,6 +104,13 @@ struct st_blkinfo {
 	uint32_t length; /* header + frame */
 	uint32_t nrecs;
 	int64_t min_start, min_stop, max_stop;
+};
+
+/* Offsets into an arena of [u16 klen][u16 dlen][key][data] entries. */
+struct st_kvlist {
+	struct st_buf arena;
+	size_t *off;
+	size_t n, cap;
 };
 
 /* A sealed block waiting for commit (offset within st_pday.out). */
@@ -82,14 +131,10 @@ struct st_pday {
 	struct st_buf out;     /* sealed blocks, back to back */
 	struct st_pblk *pb;
 	size_t npb, cap_pb;
+	struct st_kvlist pix[IX_N]; /* pending index entries (key | ref, no data) */
+	uint64_t pmaxdur;           /* pending records' longest duration */
 };
 
-/* Offsets into an arena of [u16 klen][u16 dlen][key][data] entries. */
-struct st_kvlist {
-	struct st_buf arena;
-	size_t *off;
-	size_t n, cap;
-};
 
 struct st_pctr {
 	char *name;
@@ -136,11 +181,11 @@ struct st_store {
 	ZSTD_CCtx *cctx;
 	uint32_t block_recs;
 	size_t block_raw_max;
+	int64_t seal_grace;
 	struct st_meta meta; /* as committed */
 	struct st_pday **days; /* sorted by day */
 	size_t ndays, cap_days;
 	struct st_pday *last_day;
-	struct st_kvlist pix[IX_N]; /* pending closed index entries */
 	uint64_t pend_closed;
 	uint64_t pend_maxdur;
 	bool open_replace;
@@ -164,15 +209,34 @@ int st_blkinfo_parse(const MDB_val *v, struct st_blkinfo *ret);
 void st_blkinfo_write(uint8_t dst[ST_BLKINFO_LEN], const struct st_blkinfo *b);
 void st_daykey(uint8_t dst[ST_DAYKEY_LEN], int32_t day);
 int32_t st_daykey_day(const uint8_t *k);
-void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], int32_t day, uint32_t block);
+void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], uint32_t block);
+/** Merge the committed day entry with the pending blocks of d. */
+void st_dayinfo_merge(struct st_dayinfo *ci, const struct st_pday *d);
 
-/** Index key of s for ix; 0 when s has no value for it. */
+/**
+ * Handle of partition `part` (enum st_part) of segment `day` in txn;
+ * create it when `create` (write transactions only).
+ * @return 0, -ENOENT (no such partition), ST_E*
+ */
+int st_part_dbi(st_store *st, MDB_txn *txn, int32_t day, unsigned part, bool create,
+		MDB_dbi *ret);
+
+/** Segment day a closed record is stored in (late records: the seal
+ *  frontier, see FORMAT.md "Sealing"). */
+int32_t st_seg_day_for(const st_store *st, int64_t stop_ns);
+
+/** IPv6 prefix key part: u8 plen, the first ceil(plen/8) bytes of a with
+ *  the bits past plen cleared.  @return its length (1 .. 17) */
+size_t st_v6_prefix(uint8_t *dst, const uint8_t a[16], unsigned plen);
+
+/** Index key of s for ix (value | be64 start); 0 when s has no value. */
 size_t st_ix_key(unsigned ix, const struct rt_session *s, uint8_t *dst);
-/** Closed index data: varint dur, varint block, varint idx. */
-size_t st_ix_ref(uint64_t dur, uint32_t block, uint32_t idx, uint8_t *dst);
+/** Closed index data: varint dur, varint block, varint (idx << 1 | late),
+ *  [varint late days] (late = segment day - stop day, 0 normally). */
+size_t st_ix_ref(uint64_t dur, uint32_t block, uint32_t idx, uint32_t late, uint8_t *dst);
 /** Parse closed index data. @return 0 or ST_ECORRUPT */
 int st_ix_ref_parse(const MDB_val *v, uint64_t *ret_dur, uint32_t *ret_block,
-		    uint32_t *ret_idx);
+		    uint32_t *ret_idx, uint32_t *ret_late);
 /** Open-table key: family, 16 address bytes, session id. */
 size_t st_open_key(const struct rt_session *s, uint8_t *dst);
 
@@ -184,6 +248,21 @@ void st_cache_drop_day(st_store *st, int32_t day);
 
 int st_pday_find(st_store *st, int32_t day, struct st_pday **ret);
 void st_pday_remove(st_store *st, int32_t day);
+
+/* ---- seal.c -------------------------------------------------------------- */
+
+int st_seal_parse(const MDB_val *v, struct st_seal *ret);
+void st_seal_write(uint8_t dst[ST_SEAL_LEN], const struct st_seal *s);
+/** The live or expired seal of `day`. @return 0, -ENOENT, ST_E* */
+int st_seal_find(st_store *st, MDB_txn *txn, int32_t day, struct st_seal *ret);
+/** SHA-256 of the first `limit` bytes of fd; *ret_n bytes were hashed. */
+int st_sha256_fd(int fd, uint64_t limit, uint8_t sha[32], uint64_t *ret_n);
+/** In txn: mark the seal of `day` (if any) expired. */
+int st_seal_mark_expired(st_store *st, MDB_txn *txn, int32_t day);
+/** Append "expired" lines for removed sealed days to DIR/MANIFEST. */
+int st_manifest_expired(st_store *st, int64_t now, const int32_t *days, size_t n);
+/** Seal due days (st_store_seal with the store's grace). */
+int st_seal_due(st_store *st, int64_t now_ns, uint32_t *ret_sealed);
 
 /* ---- query.c ------------------------------------------------------------- */
 

@@ -38,5 +38,6 @@ int cmd_registry(int argc, char **argv);
 /** retain audit replay (tools/retain-audit.c, dispatched by cmd_audit). */
 int cmd_audit_replay(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -29,10 +29,13 @@ static const char query_help[] =
 	"Usage: retain query ip ADDR (--at T | --from T1 --to T2) [options]\n"
 	"       retain query account NAME --from T1 --to T2 [options]\n"
 	"       retain query calling NUMBER --from T1 --to T2 [options]\n"
+	"       retain query nas ADDR --from T1 --to T2 [options]\n"
 	"\n"
 	"Answer a lawful query: the sessions that held an address at an instant or\n"
 	"during a range, or every session of an account or calling number that\n"
-	"overlaps [T1, T2] (inclusive).  Times: RFC 3339 (2026-10-01T08:00:00Z,\n"
+	"overlaps [T1, T2] (inclusive).  An IPv6 ADDR is found inside a session's\n"
+	"IPv6 prefix or delegated prefix (or as its IPv6 address); nas lists the\n"
+	"sessions of one NAS (IPv4 or IPv6 address).  Times: RFC 3339 (2026-10-01T08:00:00Z,\n"
 	"offsets and fractions allowed), a date, or epoch seconds.\n"
 	"\n"
 	"Options:\n"
@@ -274,27 +277,27 @@ static int query_or_export(int argc, char **argv, bool is_export)
 	}
 
 	if (argc - optind != 2)
-		die_usage(cmd, "expected a query type (ip, account, calling) and a value");
+		die_usage(cmd, "expected a query type (ip, account, calling, nas) and a value");
 	const char *kind = argv[optind], *val = argv[optind + 1];
 	if (strcmp(kind, "ip") == 0) {
 		struct in_addr a4;
 		struct in6_addr a6;
+		bool v6 = false;
 		if (inet_pton(AF_INET, val, &a4) == 1) {
 			memcpy(q.ipv4, &a4, 4);
 		} else if (inet_pton(AF_INET6, val, &a6) == 1) {
-			fprintf(stderr, "%s: IPv6 address queries are not supported yet "
-					"(IPv6 prefixes are stored and exported)\n", prog);
-			return EXIT_USAGE;
+			memcpy(q.ipv6, &a6, 16);
+			v6 = true;
 		} else {
 			die_usage(cmd, "'%s' is not an IP address", val);
 		}
 		if (at) {
 			if (from || to)
 				die_usage(cmd, "give either --at or --from/--to");
-			q.kind = ST_Q_IPV4_AT;
+			q.kind = v6 ? ST_Q_IPV6_AT : ST_Q_IPV4_AT;
 			q.from_ns = q.to_ns = parse_time_or_die(cmd, "--at", at);
 		} else if (from && to) {
-			q.kind = ST_Q_IPV4_RANGE;
+			q.kind = v6 ? ST_Q_IPV6_RANGE : ST_Q_IPV4_RANGE;
 		} else {
 			die_usage(cmd, "query ip needs --at T or --from T1 --to T2");
 		}
@@ -309,8 +312,25 @@ static int query_or_export(int argc, char **argv, bool is_export)
 		q.kind = kind[0] == 'a' ? ST_Q_ACCOUNT : ST_Q_CALLING;
 		q.text = val;
 		q.text_len = (unsigned)n;
+	} else if (strcmp(kind, "nas") == 0) {
+		struct in_addr a4;
+		struct in6_addr a6;
+		if (at)
+			die_usage(cmd, "--at is for address queries; use --from and --to");
+		if (!from || !to)
+			die_usage(cmd, "query nas needs --from T1 --to T2");
+		if (inet_pton(AF_INET, val, &a4) == 1) {
+			q.nas.family = 4;
+			memcpy(q.nas.a, &a4, 4);
+		} else if (inet_pton(AF_INET6, val, &a6) == 1) {
+			q.nas.family = 6;
+			memcpy(q.nas.a, &a6, 16);
+		} else {
+			die_usage(cmd, "'%s' is not an IP address", val);
+		}
+		q.kind = ST_Q_NAS_RANGE;
 	} else {
-		die_usage(cmd, "unknown query type '%s' (ip, account, calling)", kind);
+		die_usage(cmd, "unknown query type '%s' (ip, account, calling, nas)", kind);
 	}
 	if (q.from_ns > q.to_ns)
 		die_usage(cmd, "--from is after --to");

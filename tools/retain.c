@@ -83,6 +83,7 @@ static const char main_help[] =
 	"  registry import|show|export|purge|report   the real-name registry\n"
 	"  audit replay CAPTURE...   rebuild sessions from captures, compare with the store\n"
 	"  audit log|verify    the audit log of lawful queries; check its hash chain\n"
+	"  verify              seal finished days, check segment hashes and chain\n"
 	"  version             print the version\n"
 	"\n"
 	"'retain COMMAND --help' describes each command.\n";
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 		return cmd_registry(argc, argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("retain %s\n", RETAIN_VERSION);
 		return 0;

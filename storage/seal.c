@@ -1,0 +1,982 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Sealing and integrity: st_store_seal(), st_store_verify(), DIR/MANIFEST
+ * (storage/FORMAT.md "Sealing").
+ *
+ * The catalogue (DB_SEALS) is the authority; DIR/MANIFEST is its
+ * append-only text copy, written after the transaction that adds the links
+ * commits.  A crash in between leaves the manifest behind the catalogue;
+ * the next st_store_seal() appends the missing lines first, and
+ * st_store_verify() reports a manifest that is behind.
+ *
+ * Link i: sha_i = SHA-256(segment bytes 0 .. size), and
+ *   chain_i = SHA-256("RTSEAL1\0" | chain_{i-1} | le32 day | le64 size | sha_i)
+ * with chain_0 = 32 zero bytes.  Changing, dropping or reordering links
+ * changes every later chain value.
+ */
+#include "store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define HASH_CHUNK (1u << 20)
+#define MANIFEST "MANIFEST"
+#define MANIFEST_LINE_MAX 512
+
+/* ---- seal values ------------------------------------------------------------ */
+
+void st_seal_write(uint8_t dst[ST_SEAL_LEN], const struct st_seal *s)
+{
+	uint8_t *p = dst;
+	p = st_put_le32(p, s->flags);
+	p = st_put_le32(p, (uint32_t)s->day);
+	p = st_put_le64(p, s->size);
+	memcpy(p, s->sha, 32);
+	memcpy(p + 32, s->chain, 32);
+}
+
+int st_seal_parse(const MDB_val *v, struct st_seal *ret)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	struct st_seal s;
+	uint32_t day;
+	if (v->mv_size != ST_SEAL_LEN)
+		return ST_ECORRUPT;
+	dp_cur_le32(&c, &s.flags);
+	dp_cur_le32(&c, &day);
+	dp_cur_le64(&c, &s.size);
+	dp_cur_copy(&c, s.sha, 32);
+	dp_cur_copy(&c, s.chain, 32);
+	if ((s.flags & ~(ST_SEAL_EXPIRED | ST_SEAL_DAMAGED)) || s.size < ST_SEG_HDR_LEN)
+		return ST_ECORRUPT;
+	s.day = (int32_t)day;
+	*ret = s;
+	return 0;
+}
+
+static void seq_key(uint8_t k[4], uint32_t seq)
+{
+	st_put_be32(k, seq);
+}
+
+static int chain_link(const uint8_t prev[32], struct st_seal *s)
+{
+	uint8_t b[12];
+	unsigned len = 0;
+	int rc = -ENOMEM;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	st_put_le64(st_put_le32(b, (uint32_t)s->day), s->size);
+	if (h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(h, "RTSEAL1", 8) == 1 && EVP_DigestUpdate(h, prev, 32) == 1 &&
+	    EVP_DigestUpdate(h, b, sizeof(b)) == 1 && EVP_DigestUpdate(h, s->sha, 32) == 1 &&
+	    EVP_DigestFinal_ex(h, s->chain, &len) == 1 && len == 32)
+		rc = 0;
+	EVP_MD_CTX_free(h);
+	return rc;
+}
+
+/* SHA-256 of the first `limit` bytes of fd (all of it with UINT64_MAX);
+ * *ret_n is the number of bytes hashed (less than limit at end of file). */
+int st_sha256_fd(int fd, uint64_t limit, uint8_t sha[32], uint64_t *ret_n)
+{
+	uint8_t *buf = malloc(HASH_CHUNK);
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	uint64_t off = 0;
+	unsigned len = 0;
+	int rc = 0;
+
+	if (!buf || !h || EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	while (off < limit) {
+		size_t want = limit - off < HASH_CHUNK ? (size_t)(limit - off) : HASH_CHUNK;
+		ssize_t r = pread(fd, buf, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out_free;
+		}
+		if (r == 0)
+			break;
+		if (EVP_DigestUpdate(h, buf, (size_t)r) != 1) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		off += (uint64_t)r;
+	}
+	if (EVP_DigestFinal_ex(h, sha, &len) != 1 || len != 32) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	*ret_n = off;
+out_free:
+	EVP_MD_CTX_free(h);
+	free(buf);
+	return rc;
+}
+
+static void seg_name(int32_t day, char name[24])
+{
+	st_day_name(day, name);
+	strcat(name, ".seg");
+}
+
+static void hex(const uint8_t *p, size_t n, char *dst)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = digits[p[i] >> 4];
+		dst[2 * i + 1] = digits[p[i] & 15];
+	}
+	dst[2 * n] = '\0';
+}
+
+/* ---- manifest ---------------------------------------------------------------- */
+
+static int manifest_line(uint32_t seq, const struct st_seal *s, const uint8_t prev[32],
+			 char line[MANIFEST_LINE_MAX])
+{
+	char day[16], sha[65], pv[65], ch[65];
+	st_day_name(s->day, day);
+	hex(s->sha, 32, sha);
+	hex(prev, 32, pv);
+	hex(s->chain, 32, ch);
+	return snprintf(line, MANIFEST_LINE_MAX,
+			"seal seq=%u day=%s file=seg/%s.seg size=%llu sha256=%s prev=%s chain=%s\n",
+			seq, day, day, (unsigned long long)s->size, sha, pv, ch);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read DIR/MANIFEST whole (NUL-terminated); *ret NULL when absent. */
+static int manifest_read(st_store *st, char **ret, size_t *ret_len)
+{
+	struct st_buf b = {0};
+	int fd = openat(st->dirfd, MANIFEST, O_RDONLY | O_CLOEXEC);
+	*ret = NULL;
+	*ret_len = 0;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (;;) {
+		if (st_buf_reserve(&b, 65536)) {
+			close(fd);
+			st_buf_done(&b);
+			return -ENOMEM;
+		}
+		ssize_t r = read(fd, b.p + b.len, b.cap - b.len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = -errno;
+			close(fd);
+			st_buf_done(&b);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+	}
+	close(fd);
+	if (st_buf_reserve(&b, 1)) {
+		st_buf_done(&b);
+		return -ENOMEM;
+	}
+	b.p[b.len] = '\0';
+	*ret = (char *)b.p;
+	*ret_len = b.len;
+	return 0;
+}
+
+static uint32_t manifest_count_seals(const char *m)
+{
+	uint32_t n = 0;
+	for (const char *p = m; p && *p;) {
+		if (strncmp(p, "seal ", 5) == 0)
+			n++;
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return n;
+}
+
+/* Append the seal lines the manifest lacks (seq > lines it holds). */
+static int manifest_sync(st_store *st, MDB_txn *txn)
+{
+	char *m;
+	size_t mlen;
+	uint8_t prev[32] = {0};
+	int fd = -1, rc;
+
+	rc = manifest_read(st, &m, &mlen);
+	if (rc)
+		return rc;
+	uint32_t have = manifest_count_seals(m);
+	free(m);
+	if (have >= st->meta.nseals)
+		return 0;
+	fd = openat(st->dirfd, MANIFEST, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (uint32_t seq = 1; seq <= st->meta.nseals && !rc; seq++) {
+		uint8_t kb[4];
+		struct st_seal s;
+		MDB_val k = {4, kb}, v;
+		seq_key(kb, seq);
+		int mrc = mdb_get(txn, st->db[DB_SEALS], &k, &v);
+		if (mrc) {
+			rc = mrc == MDB_NOTFOUND ? ST_ECORRUPT : st_mdb_err(mrc);
+			break;
+		}
+		rc = st_seal_parse(&v, &s);
+		if (rc)
+			break;
+		if (seq > have) {
+			char line[MANIFEST_LINE_MAX];
+			int len = manifest_line(seq, &s, prev, line);
+			rc = write_all(fd, line, (size_t)len);
+		}
+		memcpy(prev, s.chain, 32);
+	}
+	if (!rc && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	if (!rc && fsync(st->dirfd) != 0)
+		rc = -errno;
+	return rc;
+}
+
+int st_manifest_expired(st_store *st, int64_t now, const int32_t *days, size_t n)
+{
+	char run[40];
+	int fd, rc = 0;
+	if (!n)
+		return 0;
+	fd = openat(st->dirfd, MANIFEST, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	st_time_rfc3339(now, run);
+	for (size_t i = 0; i < n && !rc; i++) {
+		char line[128], day[16];
+		st_day_name(days[i], day);
+		int len = snprintf(line, sizeof(line), "expired day=%s time=%s\n", day, run);
+		rc = write_all(fd, line, (size_t)len);
+	}
+	if (!rc && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int st_seal_find(st_store *st, MDB_txn *txn, int32_t day, struct st_seal *ret)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = st_mdb_err(mdb_cursor_open(txn, st->db[DB_SEALS], &cur));
+	if (rc)
+		return rc;
+	int mrc;
+	rc = -ENOENT;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		struct st_seal s;
+		int prc = st_seal_parse(&v, &s);
+		if (prc) {
+			rc = prc;
+			break;
+		}
+		if (s.day < day)
+			break;
+		if (s.day == day) {
+			*ret = s;
+			rc = 0;
+			break;
+		}
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		rc = st_mdb_err(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int st_seal_mark_expired(st_store *st, MDB_txn *txn, int32_t day)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = st_mdb_err(mdb_cursor_open(txn, st->db[DB_SEALS], &cur));
+	if (rc)
+		return rc;
+	/* sealed days ascend with seq: walk back from the newest */
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV)) {
+		struct st_seal s;
+		rc = st_seal_parse(&v, &s);
+		if (rc)
+			break;
+		if (s.day < day)
+			break;
+		if (s.day == day) {
+			uint8_t b[ST_SEAL_LEN];
+			s.flags |= ST_SEAL_EXPIRED;
+			st_seal_write(b, &s);
+			MDB_val nv = {sizeof(b), b};
+			rc = st_mdb_err(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT));
+			break;
+		}
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_mdb_err(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* ---- sealing ---------------------------------------------------------------- */
+
+int st_seal_due(st_store *st, int64_t now_ns, uint32_t *ret_sealed)
+{
+	struct st_seal_report r;
+	int rc = st_store_seal(st, now_ns, &r);
+	if (!rc && ret_sealed)
+		*ret_sealed = r.sealed;
+	return rc;
+}
+
+static int sha256_mem(const uint8_t *p, size_t n, uint8_t sha[32])
+{
+	unsigned len = 0;
+	return EVP_Digest(p, n, sha, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -ENOMEM;
+}
+
+/* Read the first `size` bytes of fd into b (fewer at end of file). */
+static int seg_read(int fd, uint64_t size, struct st_buf *b)
+{
+	b->len = 0;
+	if (size > SIZE_MAX / 2 || st_buf_reserve(b, (size_t)size))
+		return -ENOMEM;
+	while (b->len < size) {
+		ssize_t r = pread(fd, b->p + b->len, (size_t)size - b->len, (off_t)b->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		b->len += (size_t)r;
+	}
+	return 0;
+}
+
+int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
+{
+	struct st_buf buf = {0};
+	MDB_txn *txn = NULL;
+	struct st_meta m;
+	uint8_t prev[32] = {0};
+	uint32_t sealed = 0;
+	int64_t edge;
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	rc = st_store_commit(st);
+	if (rc)
+		return rc;
+	if (__builtin_sub_overflow(now_ns, st->seal_grace, &edge))
+		edge = INT64_MIN;
+	/* day D is due when its end (start of D + 1) <= now - grace */
+	int32_t frontier = st_day_of(edge);
+	m = st->meta;
+
+	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	if (m.seal_day != ST_SEAL_DAY_NONE && frontier <= m.seal_day)
+		goto out_sync;
+	if (m.nseals) {
+		uint8_t kb[4];
+		struct st_seal last;
+		MDB_val k = {4, kb}, v;
+		seq_key(kb, m.nseals);
+		int mrc = mdb_get(txn, st->db[DB_SEALS], &k, &v);
+		if (mrc) {
+			rc = mrc == MDB_NOTFOUND ? ST_ECORRUPT : st_mdb_err(mrc);
+			goto out_txn;
+		}
+		rc = st_seal_parse(&v, &last);
+		if (rc)
+			goto out_txn;
+		memcpy(prev, last.chain, 32);
+	}
+	for (size_t i = 0; i < st->ndays; i++) {
+		const struct st_pday *d = st->days[i];
+		char name[24];
+		struct st_seal s = {0};
+		uint64_t n;
+		if (!d->known || d->day >= frontier)
+			continue;
+		if (m.seal_day != ST_SEAL_DAY_NONE && d->day < m.seal_day)
+			continue; /* sealed before */
+		seg_name(d->day, name);
+		int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			goto out_txn;
+		}
+		rc = seg_read(fd, d->ci.size, &buf);
+		close(fd);
+		if (rc)
+			goto out_txn;
+		n = buf.len;
+		if (n != d->ci.size) {
+			rc = ST_ECORRUPT;
+			goto out_txn;
+		}
+		if (sha256_mem(buf.p, buf.len, s.sha)) {
+			rc = -ENOMEM;
+			goto out_txn;
+		}
+		/* Validate before sealing: a segment damaged before its seal is
+		 * sealed as it is (the chain must go on and it must still
+		 * expire) but marked, and verify reports it. */
+		enum st_dec why;
+		int wrc = st_seg_walk(buf.p, buf.len, NULL, NULL, &why);
+		if (wrc == -ENOMEM) {
+			rc = wrc;
+			goto out_txn;
+		}
+		if (wrc)
+			s.flags |= ST_SEAL_DAMAGED;
+		s.day = d->day;
+		s.size = d->ci.size;
+		rc = chain_link(prev, &s);
+		if (rc)
+			goto out_txn;
+		memcpy(prev, s.chain, 32);
+		uint8_t kb[4], vb[ST_SEAL_LEN];
+		seq_key(kb, m.nseals + 1);
+		st_seal_write(vb, &s);
+		MDB_val k = {4, kb}, v = {sizeof(vb), vb};
+		rc = st_mdb_err(mdb_put(txn, st->db[DB_SEALS], &k, &v, MDB_NOOVERWRITE));
+		if (rc)
+			goto out_txn;
+		m.nseals++;
+		sealed++;
+	}
+	m.seal_day = frontier;
+	{
+		uint8_t b[ST_META_LEN];
+		st_meta_write(b, &m);
+		MDB_val k = {5, (void *)"store"}, v = {sizeof(b), b};
+		rc = st_mdb_err(mdb_put(txn, st->db[DB_META], &k, &v, 0));
+	}
+	if (rc)
+		goto out_txn;
+	rc = st_mdb_err(mdb_txn_commit(txn));
+	txn = NULL;
+	if (rc)
+		goto out_txn;
+	st->meta = m;
+	st->last_day = NULL; /* puts for sealed days now go to the frontier */
+	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		goto out_txn;
+out_sync:
+	rc = manifest_sync(st, txn);
+	if (!rc && ret)
+		*ret = (struct st_seal_report){sealed, st->meta.nseals, st->meta.seal_day};
+out_txn:
+	if (txn)
+		mdb_txn_abort(txn);
+	st_buf_done(&buf);
+	return rc;
+}
+
+/* ---- verification ---------------------------------------------------------- */
+
+static const char *const vstatus_names[] = {
+	[ST_V_OK] = "ok",
+	[ST_V_EXPIRED] = "expired",
+	[ST_V_CHANGED] = "changed",
+	[ST_V_MISSING] = "missing",
+	[ST_V_TRUNCATED] = "truncated",
+	[ST_V_REORDERED] = "reordered",
+	[ST_V_EXTRA] = "extra",
+	[ST_V_CHAIN] = "chain",
+};
+
+const char *st_vstatus_name(enum st_vstatus v)
+{
+	if ((unsigned)v < sizeof(vstatus_names) / sizeof(vstatus_names[0]))
+		return vstatus_names[v];
+	return "unknown";
+}
+
+struct vfile {
+	int32_t day;
+	bool exists, hashed;
+	uint64_t size;
+	uint8_t sha[32]; /* of the whole file */
+	int32_t hdr_day; /* INT32_MIN: header unreadable */
+};
+
+struct verifier {
+	st_store *st;
+	MDB_txn *txn;
+	int (*fn)(void *, const struct st_verify_item *);
+	void *ctx;
+	uint64_t faults;
+	struct st_seal *seals;
+	uint32_t nseals;
+	struct vfile *files;
+	size_t nfiles, capfiles;
+};
+
+static int report(struct verifier *v, const struct st_verify_item *item)
+{
+	char name[24], file[32];
+	struct st_verify_item it = *item;
+	if (it.day != INT32_MIN && !it.file) {
+		seg_name(it.day, name);
+		snprintf(file, sizeof(file), "seg/%s", name);
+		it.file = file;
+	}
+	if (it.status != ST_V_OK && it.status != ST_V_EXPIRED)
+		v->faults++;
+	return v->fn ? v->fn(v->ctx, &it) : 0;
+}
+
+static struct vfile *vfile_find(struct verifier *v, int32_t day)
+{
+	for (size_t i = 0; i < v->nfiles; i++)
+		if (v->files[i].day == day)
+			return &v->files[i];
+	return NULL;
+}
+
+/* List seg/: size and header day of every segment file. */
+static int files_scan(struct verifier *v)
+{
+	int dfd = openat(v->st->dirfd, "seg", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	DIR *dir = fdopendir(dfd);
+	if (!dir) {
+		close(dfd);
+		return -errno;
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(dir))) {
+		int32_t day;
+		struct stat sb;
+		if (!st_day_parse_segname(de->d_name, &day))
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, 0) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (v->nfiles == v->capfiles) {
+			size_t nc = v->capfiles ? v->capfiles * 2 : 64;
+			struct vfile *nf = realloc(v->files, nc * sizeof(*nf));
+			if (!nf) {
+				rc = -ENOMEM;
+				break;
+			}
+			v->files = nf;
+			v->capfiles = nc;
+		}
+		struct vfile *f = &v->files[v->nfiles++];
+		memset(f, 0, sizeof(*f));
+		f->day = day;
+		f->exists = true;
+		f->size = (uint64_t)sb.st_size;
+		f->hdr_day = INT32_MIN;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		uint8_t hdr[ST_SEG_HDR_LEN];
+		int32_t hday;
+		if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr)) {
+			struct dp_cur c = dp_cur_make(hdr, sizeof(hdr));
+			if (st_seg_hdr_parse(&c, &hday) == ST_DEC_OK)
+				f->hdr_day = hday;
+		}
+		uint64_t n;
+		rc = st_sha256_fd(fd, UINT64_MAX, f->sha, &n);
+		close(fd);
+		if (rc)
+			break;
+		f->hashed = true;
+	}
+	closedir(dir);
+	return rc;
+}
+
+static int seals_load(struct verifier *v, const struct st_meta *m)
+{
+	uint8_t prev[32] = {0};
+	int rc = 0;
+	if (m->nseals > (1u << 24))
+		return ST_ECORRUPT;
+	v->seals = calloc(m->nseals ? m->nseals : 1, sizeof(*v->seals));
+	if (!v->seals)
+		return -ENOMEM;
+	for (uint32_t seq = 1; seq <= m->nseals; seq++) {
+		uint8_t kb[4];
+		MDB_val k = {4, kb}, val;
+		struct st_seal *s = &v->seals[v->nseals];
+		struct st_verify_item it = {.status = ST_V_CHAIN, .day = INT32_MIN,
+					    .file = "catalog.mdb", .seq = seq};
+		seq_key(kb, seq);
+		int mrc = mdb_get(v->txn, v->st->db[DB_SEALS], &k, &val);
+		if (mrc == MDB_NOTFOUND) {
+			it.detail = "seal link missing from the catalogue";
+			rc = report(v, &it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (mrc)
+			return st_mdb_err(mrc);
+		if (st_seal_parse(&val, s)) {
+			it.detail = "seal link fails validation";
+			rc = report(v, &it);
+			if (rc)
+				return rc;
+			continue;
+		}
+		struct st_seal t = *s;
+		rc = chain_link(prev, &t);
+		if (rc)
+			return rc;
+		if (memcmp(t.chain, s->chain, 32) != 0 ||
+		    (v->nseals && s->day <= v->seals[v->nseals - 1].day)) {
+			it.day = s->day;
+			it.detail = "seal chain broken (link does not follow its predecessor)";
+			rc = report(v, &it);
+			if (rc)
+				return rc;
+		}
+		memcpy(prev, s->chain, 32);
+		v->nseals++;
+	}
+	return 0;
+}
+
+/* DIR/MANIFEST must hold exactly the catalogue's seal lines, in order. */
+static int manifest_check(struct verifier *v)
+{
+	char *m = NULL, line[MANIFEST_LINE_MAX];
+	size_t mlen;
+	uint8_t prev[32] = {0};
+	uint32_t i = 0, lineno = 0;
+	int rc = manifest_read(v->st, &m, &mlen);
+	struct st_verify_item it = {.status = ST_V_CHAIN, .day = INT32_MIN, .file = "MANIFEST"};
+	char detail[160];
+
+	if (rc)
+		return rc;
+	if (!m) {
+		free(m);
+		if (v->nseals == 0)
+			return 0;
+		it.detail = "MANIFEST is missing";
+		return report(v, &it);
+	}
+	for (char *p = m; *p;) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		lineno++;
+		if (strncmp(p, "seal ", 5) == 0) {
+			int want_len = 0;
+			if (i < v->nseals)
+				want_len = manifest_line(i + 1, &v->seals[i],
+							 i ? v->seals[i - 1].chain : prev, line);
+			if (i >= v->nseals) {
+				snprintf(detail, sizeof(detail),
+					 "MANIFEST line %u: seal the catalogue does not hold", lineno);
+				it.detail = detail;
+				rc = report(v, &it);
+			} else if ((size_t)want_len != len || memcmp(line, p, len) != 0) {
+				unsigned seq = 0;
+				sscanf(p, "seal seq=%u", &seq);
+				snprintf(detail, sizeof(detail),
+					 seq && seq != i + 1
+						 ? "MANIFEST line %u: seal %u out of order (expected seal %u)"
+						 : "MANIFEST line %u: differs from seal %u in the catalogue",
+					 lineno, seq && seq != i + 1 ? seq : i + 1, i + 1);
+				it.seq = i + 1;
+				it.day = v->seals[i].day;
+				it.detail = detail;
+				rc = report(v, &it);
+				it.day = INT32_MIN;
+				it.file = "MANIFEST";
+			}
+			i++;
+		} else if (strncmp(p, "expired ", 8) != 0) {
+			snprintf(detail, sizeof(detail), "MANIFEST line %u: not a manifest line",
+				 lineno);
+			it.detail = detail;
+			rc = report(v, &it);
+		}
+		if (rc)
+			break;
+		p += len;
+	}
+	if (!rc && i < v->nseals) {
+		snprintf(detail, sizeof(detail), "MANIFEST lacks seals %u..%u", i + 1, v->nseals);
+		it.detail = detail;
+		rc = report(v, &it);
+	}
+	free(m);
+	return rc;
+}
+
+static int check_sealed(struct verifier *v, uint32_t i)
+{
+	const struct st_seal *s = &v->seals[i];
+	struct vfile *f = vfile_find(v, s->day);
+	char detail[160];
+	struct st_verify_item it = {.day = s->day, .sealed = true, .seq = i + 1,
+				    .size_want = s->size, .sha = s->sha, .other_day = INT32_MIN};
+
+	if (s->flags & ST_SEAL_EXPIRED) {
+		it.status = ST_V_EXPIRED;
+		it.detail = "removed by expiry";
+		if (f) {
+			f->day = INT32_MIN; /* a leftover of an interrupted expiry */
+			it.status = ST_V_EXTRA;
+			it.size_found = f->size;
+			it.detail = "expired segment still on disk";
+		}
+		return report(v, &it);
+	}
+	if (!f) {
+		it.status = ST_V_MISSING;
+		it.detail = "sealed segment file is missing";
+		return report(v, &it);
+	}
+	it.size_found = f->size;
+	if (f->hashed && f->size == s->size && memcmp(f->sha, s->sha, 32) == 0) {
+		it.status = ST_V_OK;
+		it.detail = "SHA-256 matches the seal";
+		if (s->flags & ST_SEAL_DAMAGED) {
+			it.status = ST_V_CHANGED;
+			it.detail = "damaged before it was sealed (a block fails validation)";
+		}
+		return report(v, &it);
+	}
+	/* another sealed segment's bytes under this name? */
+	for (uint32_t j = 0; j < v->nseals; j++) {
+		if (j == i || !f->hashed || v->seals[j].size != f->size ||
+		    memcmp(v->seals[j].sha, f->sha, 32) != 0)
+			continue;
+		char od[16];
+		st_day_name(v->seals[j].day, od);
+		snprintf(detail, sizeof(detail), "holds the sealed bytes of segment %s (seal %u)", od,
+			 j + 1);
+		it.status = ST_V_REORDERED;
+		it.other_day = v->seals[j].day;
+		it.detail = detail;
+		return report(v, &it);
+	}
+	if (f->hdr_day != INT32_MIN && f->hdr_day != s->day) {
+		char od[16];
+		st_day_name(f->hdr_day, od);
+		snprintf(detail, sizeof(detail), "header names day %s: another segment's file", od);
+		it.status = ST_V_REORDERED;
+		it.other_day = f->hdr_day;
+		it.detail = detail;
+		return report(v, &it);
+	}
+	if (f->size < s->size) {
+		snprintf(detail, sizeof(detail), "%llu bytes, sealed with %llu",
+			 (unsigned long long)f->size, (unsigned long long)s->size);
+		it.status = ST_V_TRUNCATED;
+		it.detail = detail;
+		return report(v, &it);
+	}
+	it.status = ST_V_CHANGED;
+	if (f->size > s->size)
+		snprintf(detail, sizeof(detail), "grew by %llu bytes after sealing",
+			 (unsigned long long)(f->size - s->size));
+	else
+		snprintf(detail, sizeof(detail), "SHA-256 differs from the seal (bytes changed)");
+	it.detail = detail;
+	return report(v, &it);
+}
+
+/* Open (unsealed) segment: header, then every block and record. */
+static int check_open(struct verifier *v, int32_t day, const struct st_dayinfo *ci)
+{
+	struct vfile *f = vfile_find(v, day);
+	char detail[160], name[24];
+	struct st_verify_item it = {.day = day, .size_want = ci->size, .other_day = INT32_MIN};
+	struct st_buf b = {0};
+	int rc;
+
+	if (!f) {
+		it.status = ST_V_MISSING;
+		it.detail = "segment file is missing";
+		return report(v, &it);
+	}
+	it.size_found = f->size;
+	if (f->size < ci->size) {
+		snprintf(detail, sizeof(detail), "%llu bytes, committed %llu",
+			 (unsigned long long)f->size, (unsigned long long)ci->size);
+		it.status = ST_V_TRUNCATED;
+		it.detail = detail;
+		return report(v, &it);
+	}
+	if (f->hdr_day != INT32_MIN && f->hdr_day != day) {
+		char od[16];
+		st_day_name(f->hdr_day, od);
+		snprintf(detail, sizeof(detail), "header names day %s: another segment's file", od);
+		it.status = ST_V_REORDERED;
+		it.other_day = f->hdr_day;
+		it.detail = detail;
+		return report(v, &it);
+	}
+	if (ci->size > SIZE_MAX / 2 || st_buf_reserve(&b, (size_t)ci->size))
+		return -ENOMEM;
+	seg_name(day, name);
+	int fd = openat(v->st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		st_buf_done(&b);
+		return -errno;
+	}
+	size_t got = 0;
+	while (got < ci->size) {
+		ssize_t r = pread(fd, b.p + got, (size_t)ci->size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	enum st_dec why = ST_DEC_OK;
+	rc = got == ci->size ? st_seg_walk(b.p, got, NULL, NULL, &why) : ST_ECORRUPT;
+	st_buf_done(&b);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		snprintf(detail, sizeof(detail), "a block fails validation (%s)",
+			 st_dec_str(why));
+		it.status = ST_V_CHANGED;
+		it.detail = detail;
+	} else {
+		it.status = ST_V_OK;
+		it.detail = "open segment: every block valid";
+	}
+	return report(v, &it);
+}
+
+int st_store_verify(st_store *st, int (*fn)(void *ctx, const struct st_verify_item *it),
+		    void *ctx, uint64_t *ret_faults)
+{
+	struct verifier v = {.st = st, .fn = fn, .ctx = ctx};
+	struct st_meta m;
+	MDB_cursor *cur = NULL;
+	int rc;
+
+	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &v.txn));
+	if (rc)
+		return rc;
+	rc = st_meta_get(st, v.txn, &m);
+	if (!rc)
+		rc = files_scan(&v);
+	if (!rc)
+		rc = seals_load(&v, &m);
+	if (!rc)
+		rc = manifest_check(&v);
+	for (uint32_t i = 0; i < v.nseals && !rc; i++)
+		rc = check_sealed(&v, i);
+	if (rc)
+		goto out_free;
+
+	/* every day of the catalogue not covered by a live seal */
+	rc = st_mdb_err(mdb_cursor_open(v.txn, st->db[DB_DAYS], &cur));
+	if (rc)
+		goto out_free;
+	MDB_val k, val;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &val, MDB_FIRST); mrc == 0 && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &val, MDB_NEXT)) {
+		struct st_dayinfo ci;
+		if (k.mv_size != ST_DAYKEY_LEN || st_dayinfo_parse(&val, &ci)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		int32_t day = st_daykey_day(k.mv_data);
+		bool sealed = false;
+		for (uint32_t i = 0; i < v.nseals; i++) {
+			if (v.seals[i].day != day)
+				continue;
+			sealed = true;
+			if (v.seals[i].size != ci.size || (v.seals[i].flags & ST_SEAL_EXPIRED)) {
+				struct st_verify_item it = {.status = ST_V_CHAIN, .day = day,
+							    .sealed = true, .seq = i + 1,
+							    .size_want = v.seals[i].size,
+							    .size_found = ci.size,
+							    .other_day = INT32_MIN,
+							    .detail = "catalogue size differs from the seal"};
+				rc = report(&v, &it);
+			}
+		}
+		if (!sealed && !rc)
+			rc = check_open(&v, day, &ci);
+		struct vfile *f = vfile_find(&v, day);
+		if (f)
+			f->day = INT32_MIN; /* accounted for */
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_mdb_err(mrc);
+	mdb_cursor_close(cur);
+
+	/* files nobody accounts for (live seals were matched by day above) */
+	for (size_t i = 0; i < v.nfiles && !rc; i++) {
+		if (v.files[i].day == INT32_MIN)
+			continue;
+		bool live = false;
+		for (uint32_t j = 0; j < v.nseals; j++)
+			if (v.seals[j].day == v.files[i].day && !(v.seals[j].flags & ST_SEAL_EXPIRED))
+				live = true;
+		if (live)
+			continue;
+		struct st_verify_item it = {.status = ST_V_EXTRA, .day = v.files[i].day,
+					    .size_found = v.files[i].size, .other_day = INT32_MIN,
+					    .detail = "segment file the catalogue does not know"};
+		rc = report(&v, &it);
+	}
+
+out_free:
+	mdb_txn_abort(v.txn);
+	free(v.seals);
+	free(v.files);
+	if (!rc && ret_faults)
+		*ret_faults = v.faults;
+	return rc;
+}

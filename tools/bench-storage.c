@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * bench-storage: the storage benchmark behind `tools/bench storage` (not a
+ * test).  Synthesises D days x N sessions/day (address reuse from a pool,
+ * a share of long sessions, accounts, calling numbers, NAS), ingests them
+ * through the real writer (st_store_put_closed + group commit), then times
+ * point and range queries and the expiry of one day.  The baseline, in the
+ * same run: a plain LMDB table (seq -> fixed 96-byte row) with a B-tree
+ * index on (address, start) and one on (account, start), fed and queried
+ * the same way.  Last line: one JSON object.
+ *
+ * Usage: bench-storage DIR [--days D] [--per-day N] [--queries Q] [--seed S]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+
+static volatile uint64_t bench_sink;
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <ftw.h>
+
+#include "store.h"
+
+#define NS 1000000000LL
+#define DAY (86400 * NS)
+#define T0 (INT64_C(1782864000) * NS) /* 2026-07-01 */
+
+static uint64_t rng;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t du_total;
+static int du_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)p;
+	(void)ftw;
+	if (flag == FTW_F)
+		du_total += (uint64_t)sb->st_blocks * 512;
+	return 0;
+}
+static uint64_t du(const char *dir)
+{
+	du_total = 0;
+	nftw(dir, du_one, 16, FTW_PHYS);
+	return du_total;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static double rss_mb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_maxrss / 1024.0;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), dcmp);
+	size_t i = (size_t)(p * (double)(n - 1));
+	return v[i];
+}
+
+/* Session i of day d: pool of addresses (reuse), 2 % long sessions. */
+static void gen(struct rt_session *s, int d, uint64_t i, uint64_t per_day)
+{
+	memset(s, 0, sizeof(*s));
+	uint64_t pool = per_day / 4 + 16;
+	uint64_t a = rnd() % pool;
+	int64_t start = T0 + (int64_t)d * DAY + (int64_t)((i * (uint64_t)DAY) / per_day);
+	int64_t dur = (rnd() % 100) < 2 ? (int64_t)(rnd() % (7 * DAY))
+					 : (int64_t)(60 + rnd() % 14400) * NS;
+	s->start_ns = start - dur;
+	s->stop_ns = start;
+	s->last_news_ns = s->prev_news_ns = RT_TIME_NONE;
+	s->has_ipv4 = true;
+	s->ipv4[0] = 100;
+	s->ipv4[1] = (uint8_t)(64 + (a >> 16));
+	s->ipv4[2] = (uint8_t)(a >> 8);
+	s->ipv4[3] = (uint8_t)a;
+	uint64_t acct = rnd() % (per_day / 2 + 8);
+	s->account.len = (uint8_t)snprintf((char *)s->account.v, sizeof(s->account.v),
+					   "u%07" PRIu64 "@isp", acct);
+	s->calling_number.len = (uint8_t)snprintf((char *)s->calling_number.v,
+						  sizeof(s->calling_number.v), "1380%07" PRIu64,
+						  acct);
+	s->session_id.len = (uint8_t)snprintf((char *)s->session_id.v, sizeof(s->session_id.v),
+					      "%016" PRIx64, rnd());
+	s->nas_ip.family = 4;
+	s->nas_ip.a[0] = 10;
+	s->nas_ip.a[3] = (uint8_t)(1 + acct % 16);
+	s->stop_cause = 1;
+	s->sources = 1;
+}
+
+struct fig {
+	double events_per_s, bytes_per_session, ip_p50, ip_p99, acct_p99, expire_ms, rss;
+	double seal_ms;
+};
+
+static int count_fn(void *ctx, const struct rt_session *s)
+{
+	(void)s;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, uint64_t seed,
+		      struct fig *f)
+{
+	st_store *st;
+	struct rt_session s;
+	int rc = st_store_open(dir, ST_OPEN_CREATE, &st);
+	if (rc) {
+		fprintf(stderr, "bench-storage: %s: %s\n", dir, st_strerror(rc));
+		exit(2);
+	}
+	rng = seed;
+	double t = now_s();
+	for (int d = 0; d < days; d++)
+		for (uint64_t i = 0; i < per_day; i++) {
+			gen(&s, d, i, per_day);
+			if ((rc = st_store_put_closed(st, &s)) ||
+			    ((i + 1) % 65536 == 0 && (rc = st_store_commit(st)))) {
+				fprintf(stderr, "bench-storage: put: %s\n", st_strerror(rc));
+				exit(2);
+			}
+		}
+	st_store_commit(st);
+	double dt = now_s() - t;
+	uint64_t n = (uint64_t)days * per_day;
+	f->events_per_s = (double)n / dt;
+	f->bytes_per_session = (double)du(dir) / (double)n;
+	double *lat = calloc(nq, sizeof(double));
+	rng = seed ^ 0x5555;
+	for (unsigned q = 0; q < nq; q++) {
+		gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+		struct st_query qq = {.kind = ST_Q_IPV4_AT, .from_ns = s.stop_ns - NS};
+		memcpy(qq.ipv4, s.ipv4, 4);
+		uint64_t cnt = 0;
+		double a = now_s();
+		st_store_query(st, &qq, count_fn, &cnt);
+		lat[q] = (now_s() - a) * 1e6;
+	}
+	f->ip_p50 = pct(lat, nq, 0.5);
+	f->ip_p99 = pct(lat, nq, 0.99);
+	for (unsigned q = 0; q < nq; q++) {
+		gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+		struct st_query qq = {.kind = ST_Q_ACCOUNT, .text = (const char *)s.account.v,
+				      .text_len = s.account.len, .from_ns = s.stop_ns - DAY,
+				      .to_ns = s.stop_ns};
+		uint64_t cnt = 0;
+		double a = now_s();
+		st_store_query(st, &qq, count_fn, &cnt);
+		lat[q] = (now_s() - a) * 1e6;
+	}
+	f->acct_p99 = pct(lat, nq, 0.99);
+	free(lat);
+	/* expire the first day (retention so that exactly day 0 is due) */
+	struct st_expire_report er;
+	double a = now_s();
+#ifdef ST_SEAL_GRACE_DEFAULT /* absent in stores before sealing: bench both */
+	struct st_seal_report sr;
+	/* sealing runs once a day anyway (hash + validate every segment that
+	 * is over); timed apart from the expiry itself */
+	st_store_seal(st, T0 + DAY + 60 * DAY, &sr);
+#endif
+	f->seal_ms = (now_s() - a) * 1e3;
+	a = now_s();
+	st_store_expire(st, T0 + DAY + 60 * DAY, 60 * DAY, &er);
+	f->expire_ms = (now_s() - a) * 1e3;
+	st_store_close(st);
+	f->rss = rss_mb();
+}
+
+/* Baseline: plain LMDB, row table + (ip, start) and (account, start) indexes. */
+struct row {
+	int64_t start, stop;
+	uint8_t ip[4];
+	uint8_t acct[24];
+	uint8_t calling[24];
+	uint8_t sid[24];
+	uint8_t nas[4];
+	uint8_t pad[4];
+};
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void run_base(const char *dir, int days, uint64_t per_day, unsigned nq, uint64_t seed,
+		     struct fig *f)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi rows, ixip, ixac;
+	struct rt_session s;
+	mkdir(dir, 0700);
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 4);
+	mdb_env_set_mapsize(env, (size_t)64 << 30);
+	if (mdb_env_open(env, dir, 0, 0600)) {
+		fprintf(stderr, "bench-storage: baseline env\n");
+		exit(2);
+	}
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, "rows", MDB_CREATE, &rows);
+	mdb_dbi_open(txn, "ix.ip", MDB_CREATE, &ixip);
+	mdb_dbi_open(txn, "ix.acct", MDB_CREATE, &ixac);
+	rng = seed;
+	uint64_t seq = 0;
+	double t = now_s();
+	for (int d = 0; d < days; d++)
+		for (uint64_t i = 0; i < per_day; i++) {
+			struct row r = {0};
+			uint8_t k[8], ik[4 + 8 + 8], ak[24 + 8 + 8];
+			gen(&s, d, i, per_day);
+			r.start = s.start_ns;
+			r.stop = s.stop_ns;
+			memcpy(r.ip, s.ipv4, 4);
+			memcpy(r.acct, s.account.v, s.account.len);
+			memcpy(r.calling, s.calling_number.v, s.calling_number.len);
+			memcpy(r.sid, s.session_id.v, s.session_id.len < 24 ? s.session_id.len : 24);
+			be64(k, ++seq);
+			MDB_val kv = {8, k}, vv = {sizeof(r), &r};
+			mdb_put(txn, rows, &kv, &vv, MDB_APPEND);
+			memcpy(ik, s.ipv4, 4);
+			be64(ik + 4, (uint64_t)s.start_ns ^ (1ull << 63));
+			be64(ik + 12, seq);
+			MDB_val ikv = {sizeof(ik), ik}, e = {0, NULL};
+			mdb_put(txn, ixip, &ikv, &e, 0);
+			memcpy(ak, r.acct, 24);
+			be64(ak + 24, (uint64_t)s.start_ns ^ (1ull << 63));
+			be64(ak + 32, seq);
+			MDB_val akv = {sizeof(ak), ak};
+			mdb_put(txn, ixac, &akv, &e, 0);
+			if (seq % 65536 == 0) {
+				mdb_txn_commit(txn);
+				mdb_txn_begin(env, NULL, 0, &txn);
+			}
+		}
+	mdb_txn_commit(txn);
+	double dt = now_s() - t;
+	uint64_t n = (uint64_t)days * per_day;
+	f->events_per_s = (double)n / dt;
+	f->bytes_per_session = (double)du(dir) / (double)n;
+	double *lat = calloc(nq, sizeof(double));
+	rng = seed ^ 0x5555;
+	mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned q = 0; q < nq; q++) {
+			gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+			MDB_cursor *c;
+			uint8_t key[40];
+			size_t kl = pass ? 24 : 4;
+			int64_t at = s.stop_ns - NS, from = pass ? s.stop_ns - DAY : at;
+			int64_t to = pass ? s.stop_ns : at;
+			memset(key, 0, sizeof(key));
+			if (pass)
+				memcpy(key, s.account.v, s.account.len);
+			else
+				memcpy(key, s.ipv4, 4);
+			/* a sound interval search needs the longest session: 7 days */
+			be64(key + kl, (uint64_t)(from - 7 * DAY) ^ (1ull << 63));
+			MDB_val k = {kl + 16, key}, v;
+			uint64_t cnt = 0;
+			double a = now_s();
+			mdb_cursor_open(txn, pass ? ixac : ixip, &c);
+			for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+			     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+				if (memcmp(k.mv_data, key, kl) != 0)
+					break;
+				uint8_t *p = (uint8_t *)k.mv_data + kl;
+				uint64_t st = 0;
+				for (int j = 0; j < 8; j++)
+					st = st << 8 | p[j];
+				if ((int64_t)(st ^ (1ull << 63)) > to)
+					break;
+				MDB_val rk = {8, p + 8}, rv;
+				if (mdb_get(txn, rows, &rk, &rv) == 0 && rv.mv_size == sizeof(struct row)) {
+					struct row r;
+					memcpy(&r, rv.mv_data, sizeof(r));
+					cnt += r.stop >= from;
+				}
+			}
+			mdb_cursor_close(c);
+			lat[q] = (now_s() - a) * 1e6;
+			bench_sink += cnt; /* keep the baseline's work observable */
+		}
+		if (pass)
+			f->acct_p99 = pct(lat, nq, 0.99);
+		else {
+			f->ip_p50 = pct(lat, nq, 0.5);
+			f->ip_p99 = pct(lat, nq, 0.99);
+		}
+	}
+	mdb_txn_abort(txn);
+	free(lat);
+	/* expire day 0: delete its rows and their index entries one by one */
+	double a = now_s();
+	mdb_txn_begin(env, NULL, 0, &txn);
+	MDB_cursor *c;
+	MDB_val k, v;
+	mdb_cursor_open(txn, rows, &c);
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) {
+		struct row r;
+		if (v.mv_size != sizeof(r))
+			break;
+		memcpy(&r, v.mv_data, sizeof(r));
+		if (r.stop >= T0 + DAY)
+			break;
+		uint8_t ik[20], ak[40];
+		memcpy(ik, r.ip, 4);
+		be64(ik + 4, (uint64_t)r.start ^ (1ull << 63));
+		memcpy(ik + 12, k.mv_data, 8);
+		memcpy(ak, r.acct, 24);
+		be64(ak + 24, (uint64_t)r.start ^ (1ull << 63));
+		memcpy(ak + 32, k.mv_data, 8);
+		MDB_val ikv = {20, ik}, akv = {40, ak};
+		mdb_del(txn, ixip, &ikv, NULL);
+		mdb_del(txn, ixac, &akv, NULL);
+		mdb_cursor_del(c, 0);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_commit(txn);
+	f->expire_ms = (now_s() - a) * 1e3;
+	mdb_env_close(env);
+	f->rss = rss_mb();
+}
+
+int main(int argc, char **argv)
+{
+	int days = 3;
+	uint64_t per_day = 20000, seed = 42;
+	unsigned nq = 2000;
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: bench-storage DIR [--days D] [--per-day N] [--queries Q] "
+				"[--seed S]\n");
+		return 1;
+	}
+	const char *dir = argv[1];
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--days"))
+			days = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--per-day"))
+			per_day = strtoull(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--queries"))
+			nq = (unsigned)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seed"))
+			seed = strtoull(argv[i + 1], NULL, 10);
+		else {
+			fprintf(stderr, "bench-storage: unknown option %s\n", argv[i]);
+			return 1;
+		}
+	}
+	if (days < 2 || per_day < 100 || nq < 1) {
+		fprintf(stderr, "bench-storage: need --days >= 2, --per-day >= 100\n");
+		return 1;
+	}
+	char sdir[4096], bdir[4096];
+	snprintf(sdir, sizeof(sdir), "%s/store", dir);
+	snprintf(bdir, sizeof(bdir), "%s/baseline", dir);
+	nftw(sdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(bdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	struct fig r = {0}, b = {0};
+	fprintf(stderr, "==> retain store: %d days x %" PRIu64 " sessions\n", days, per_day);
+	run_store(sdir, days, per_day, nq, seed, &r);
+	fprintf(stderr, "==> baseline: plain LMDB rows + B-tree indexes on address, account\n");
+	run_base(bdir, days, per_day, nq, seed, &b);
+	printf("{\"days\":%d,\"per_day\":%" PRIu64 ",\"sessions\":%" PRIu64
+	       ",\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,\"ip_at_p50_us\":%.1f,"
+	       "\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,\"expire_day_ms\":%.1f,"
+	       "\"rss_mb\":%.1f,\"seal_all_days_ms\":%.1f,\"baseline\":{\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
+	       "\"ip_at_p50_us\":%.1f,\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,"
+	       "\"expire_day_ms\":%.1f,\"rss_mb\":%.1f}}\n",
+	       days, per_day, (uint64_t)days * per_day, r.events_per_s, r.bytes_per_session,
+	       r.ip_p50, r.ip_p99, r.acct_p99, r.expire_ms, r.rss, r.seal_ms, b.events_per_s,
+	       b.bytes_per_session, b.ip_p50, b.ip_p99, b.acct_p99, b.expire_ms, b.rss);
+	return 0;
+}
