@@ -19,13 +19,14 @@
 #include "store.h"
 #include "timefmt.h"
 
+#include "audit.h"
 #include "cli.h"
 
 /* Exit status when a check found a fault (cli.h: 0..4 are taken). */
 #define VERIFY_EXIT_FAULT 5
 
 static const char verify_help[] =
-	"Usage: retain verify --store DIR [--now T] [--grace 1d] [--no-seal]\n"
+	"Usage: retain verify --store DIR [--now T] [--grace 1d] [--no-seal] [--audit]\n"
 	"                     [--format text|json]\n"
 	"\n"
 	"Seal every day segment whose day ended more than the grace period before\n"
@@ -37,6 +38,8 @@ static const char verify_help[] =
 	"MANIFEST disagree), naming the segment.\n"
 	"--no-seal checks without sealing (and without the writer lock: it may run\n"
 	"beside ingest).  If another process holds the store, verify does not seal.\n"
+	"--audit also checks the hash chain of the query audit log (DIR/audit.log)\n"
+	"and names its first edited, deleted, moved or truncated entry.\n"
 	"\n"
 	"Exit status: 0 intact, 5 a fault was found, 2 store error, 1 usage.\n";
 
@@ -46,6 +49,7 @@ struct verify_opts {
 	int64_t grace;
 	bool seal;
 	bool json;
+	bool audit;
 };
 
 struct vout {
@@ -136,8 +140,36 @@ static int check_store(const struct verify_opts *vo, struct vout *out, uint64_t 
 	return 0;
 }
 
-/* One entry per check; `enabled` says whether the options ask for it.
- * Hook: --audit adds { "audit log", audit_enabled, check_audit } here. */
+/* The query audit log's hash chain (control/audit.h). */
+static int check_audit(const struct verify_opts *vo, struct vout *out, uint64_t *ret_faults)
+{
+	struct ctl_audit_report r;
+	int rc = ctl_audit_verify(vo->store, &r);
+	if (rc) {
+		fprintf(stderr, "%s: audit log in %s: %s\n", prog, vo->store, strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	out->items++;
+	bool ok = r.fail == CTL_AUDIT_INTACT;
+	if (out->json)
+		printf("{\"check\":\"audit\",\"status\":\"%s\",\"entries\":%" PRIu64
+		       ",\"line\":%" PRIu64 ",\"last_hash\":\"%s\"}\n",
+		       ok ? "ok" : ctl_audit_fail_str(r.fail), r.entries, r.line, r.last_hash);
+	else if (ok)
+		printf("audit log         ok (%" PRIu64 " entries, last hash %s)\n", r.entries,
+		       r.last_hash);
+	else
+		printf("audit log         %s\n", r.detail);
+	*ret_faults = ok ? 0 : 1;
+	return 0;
+}
+
+static bool audit_enabled(const struct verify_opts *vo)
+{
+	return vo->audit;
+}
+
+/* One entry per check; `enabled` says whether the options ask for it. */
 struct verify_check {
 	const char *name;
 	bool (*enabled)(const struct verify_opts *vo);
@@ -152,6 +184,7 @@ static bool always(const struct verify_opts *vo)
 
 static const struct verify_check checks[] = {
 	{"store", always, check_store},
+	{"audit log", audit_enabled, check_audit},
 };
 
 int cmd_verify(int argc, char **argv)
@@ -161,6 +194,7 @@ int cmd_verify(int argc, char **argv)
 		{"now", required_argument, NULL, 'n'},
 		{"grace", required_argument, NULL, 'g'},
 		{"no-seal", no_argument, NULL, 'N'},
+		{"audit", no_argument, NULL, 'A'},
 		{"format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -182,6 +216,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'N':
 			vo.seal = false;
+			break;
+		case 'A':
+			vo.audit = true;
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0 || strcmp(optarg, "jsonl") == 0)

@@ -290,4 +290,14 @@ verify_variant("inserted", L[:K - 1] + [L[0]] + L[K - 1:])
 p = retain("audit", "verify", "--store", store)
 check("intact" in p.stdout, "the real log should still verify")
 
+# retain verify --audit: the segments and the audit chain in one check
+p = retain("verify", "--audit", "--no-seal", "--store", store)
+check("audit log         ok" in p.stdout, f"verify --audit: {p.stdout}")
+copy = os.path.join(d, "store-copy")
+shutil.copytree(store, copy)
+with open(os.path.join(copy, "audit.log"), "wb") as f:
+    f.write(b"\n".join(L[:K - 1] + [edited] + L[K:]) + b"\n")
+p = retain("verify", "--audit", "--no-seal", "--store", copy, expect=5)
+check(f"entry {K} " in p.stdout, f"verify --audit does not name entry {K}: {p.stdout}")
+
 finish("api")
