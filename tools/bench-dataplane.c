@@ -30,7 +30,9 @@
 #include "classify.h"
 #include "engine.h"
 
-#define POOL 262144u /* frames in the mix */
+/* Frames in the mix: small enough to stay in the last-level cache, as
+ * frames a NIC just wrote there (DDIO) are; --frames changes it. */
+static uint32_t POOL = 32768;
 
 struct mix {
 	uint8_t **pkt;
@@ -225,7 +227,7 @@ int main(int argc, char **argv)
 {
 	const char *control = NULL;
 	double share = 0.001;
-	unsigned rounds = 40;
+	unsigned rounds = 320;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--control") && i + 1 < argc)
 			control = argv[++i];
@@ -233,9 +235,11 @@ int main(int argc, char **argv)
 			share = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--frames") && i + 1 < argc)
+			POOL = (uint32_t)atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: bench-dataplane [--control CAP] [--share 0.001] "
-					"[--rounds 40]\n");
+					"[--rounds 320] [--frames 32768]\n");
 			return 1;
 		}
 	}
