@@ -26,7 +26,7 @@ const char *ctl_lawq_strerror(enum ctl_lawq_err e)
 				      "seconds, with from <= to",
 		[CTL_LAWQ_BAD_RANGE] = "type ip needs \"at\" or \"from\"+\"to\"; account and "
 				       "calling need \"from\"+\"to\"",
-		[CTL_LAWQ_BAD_FORMAT] = "format must be \"json\" or \"csv\"",
+		[CTL_LAWQ_BAD_FORMAT] = "format must be \"json\", \"csv\" or \"xml\"",
 		[CTL_LAWQ_BAD_LABEL] = "authority and case must be strings of 1..256 bytes",
 		[CTL_LAWQ_NO_AUTHORITY] = "a query of personal data needs \"authority\" and "
 					  "\"case\"",
@@ -100,9 +100,10 @@ enum ctl_lawq_err ctl_lawq_parse(json_t *body, struct ctl_lawq_req *ret)
 	json_t *f = json_object_get(body, "format");
 	if (f) {
 		const char *fs = json_string_value(f);
-		if (!fs || (strcmp(fs, "json") && strcmp(fs, "csv")))
+		if (!fs || (strcmp(fs, "json") && strcmp(fs, "csv") && strcmp(fs, "xml")))
 			return CTL_LAWQ_BAD_FORMAT;
 		ret->csv = strcmp(fs, "csv") == 0;
+		ret->xml = strcmp(fs, "xml") == 0;
 	}
 
 	bool has_at, has_from, has_to;

@@ -34,7 +34,8 @@ struct ctl_lawq_req {
 	const char *value;
 	const char *authority;   /**< NULL if absent */
 	const char *case_id;     /**< NULL if absent */
-	int csv;                 /**< format "csv" (else "json") */
+	int csv;                 /**< format "csv" */
+	int xml;                 /**< format "xml" (ETSI TS 102 657-shaped, XML.md) */
 };
 
 /** Why a request was refused (400). */
@@ -46,7 +47,7 @@ enum ctl_lawq_err {
 	CTL_LAWQ_BAD_VALUE,     /**< value missing, empty, too long, not an IPv4 address */
 	CTL_LAWQ_BAD_TIME,      /**< at/from/to not a time, or from after to */
 	CTL_LAWQ_BAD_RANGE,     /**< wrong combination of at / from+to for the type */
-	CTL_LAWQ_BAD_FORMAT,    /**< format not json or csv */
+	CTL_LAWQ_BAD_FORMAT,    /**< format not json, csv or xml */
 	CTL_LAWQ_BAD_LABEL,     /**< authority or case not a string of 1..256 bytes */
 	CTL_LAWQ_NO_AUTHORITY,  /**< authority or case missing: refused (DESIGN.md 7) */
 	CTL_LAWQ_ERR_MAX

@@ -264,7 +264,7 @@ static enum MHD_Result do_query(struct ctx *x, struct request *rq)
 	logf_("%s %s %s: 200 rows=%zu audit_seq=%" PRIu64, x->client, x->method, x->url, res.n,
 	      seq);
 
-	if (req.csv) {
+	if (req.csv || req.xml) {
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
@@ -273,7 +273,7 @@ static enum MHD_Result do_query(struct ctx *x, struct request *rq)
 			goto out_res;
 		}
 		struct ctl_out o;
-		ctl_out_begin_joined(&o, f, CTL_FMT_CSV, reg);
+		ctl_out_begin_joined(&o, f, req.xml ? CTL_FMT_XML : CTL_FMT_CSV, reg);
 		for (size_t i = 0; i < res.n; i++)
 			ctl_out_row(&o, &res.rows[i]);
 		int orc = ctl_out_end(&o);
@@ -283,7 +283,9 @@ static enum MHD_Result do_query(struct ctx *x, struct request *rq)
 			ret = reply_error(x->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 			goto out_res;
 		}
-		ret = reply(x->conn, MHD_HTTP_OK, "text/csv; charset=utf-8", buf, len, seqs);
+		ret = reply(x->conn, MHD_HTTP_OK,
+			    req.xml ? "application/xml; charset=utf-8" : "text/csv; charset=utf-8",
+			    buf, len, seqs);
 		goto out_res;
 	}
 

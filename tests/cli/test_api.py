@@ -203,6 +203,19 @@ try:
                                   "case": "2026-API-18", "format": "csv"}), "POST")
     check(code == 200 and body.startswith("account,") and s["account"] in body,
           f"CSV query: HTTP {code}: {body[:200]}")
+    code, body = curl("/v1/query", TOK["authority"],
+                      json.dumps({"type": "account", "value": s["account"], "from": "2026-07-01",
+                                  "to": "2026-07-05", "authority": "PSB Test Bureau",
+                                  "case": "2026-API-19", "format": "xml"}), "POST")
+    check(code == 200 and body.startswith("<?xml") and s["account"] in body,
+          f"XML query: HTTP {code}: {body[:200]}")
+    if code == 200 and shutil.which("xmllint"):
+        xf = os.path.join(d, "api.xml")
+        open(xf, "w").write(body)
+        xsd = os.path.join(os.environ.get("SRCDIR", "."), "control", "retain-results.xsd")
+        v = subprocess.run(["xmllint", "--noout", "--schema", xsd, xf], capture_output=True,
+                           text=True)
+        check(v.returncode == 0, f"API XML does not validate: {v.stderr[-500:]}")
 
     # ---- operator: health and stats, no personal data --------------------------
     accounts = {r["account"] for r in truth if r["account"]}
