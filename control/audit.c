@@ -356,9 +356,9 @@ int ctl_audit_verify(const char *dir, struct ctl_audit_report *report)
 		goto out_close;
 	}
 	chain_init(&c, report);
-	const char *line;
-	size_t n;
-	bool nl, too_long;
+	const char *line = NULL; /* set by lreader_next when it returns 1 */
+	size_t n = 0;
+	bool nl = false, too_long = false;
 	while ((rc = lreader_next(&r, &line, &n, &nl, &too_long)) == 1)
 		if (!chain_step(&c, line, n, nl, too_long))
 			break;
@@ -385,9 +385,9 @@ int ctl_audit_read(const char *dir, int (*fn)(void *ctx, uint64_t line, json_t *
 		rc = -ENOMEM;
 		goto out_close;
 	}
-	const char *line;
-	size_t n;
-	bool nl, too_long;
+	const char *line = NULL; /* set by lreader_next when it returns 1 */
+	size_t n = 0;
+	bool nl = false, too_long = false;
 	uint64_t lineno = 0;
 	while ((rc = lreader_next(&r, &line, &n, &nl, &too_long)) == 1) {
 		lineno++;

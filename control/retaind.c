@@ -563,12 +563,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* libmicrohttpd's logger: the format string is libmicrohttpd's own. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	if (!fmt)
+		return;
 	fputs("retaind: http: ", stderr);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	vfprintf(stderr, fmt, ap);
+#pragma GCC diagnostic pop
 	size_t n = strlen(fmt);
 	if (n == 0 || fmt[n - 1] != '\n')
 		fputc('\n', stderr);

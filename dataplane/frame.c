@@ -76,16 +76,17 @@ static bool is_vlan_tpid(uint16_t t)
  * 2-byte TCI plus the 2-byte inner EtherType.  0x88a8 (802.1ad) and 0x9100
  * (older QinQ gear) are accepted at any depth, as switches do in practice.
  */
-static enum dp_frame_res skip_vlans(struct dp_cur *c, uint16_t *etype, struct dp_frame *f)
+static enum dp_frame_res skip_vlans(struct dp_cur *c, uint16_t *etype,
+				    uint16_t vlan[DP_FRAME_MAX_VLAN], uint8_t *vlan_count)
 {
 	while (is_vlan_tpid(*etype)) {
 		uint16_t tci = 0;
 
-		if (f->vlan_count == DP_FRAME_MAX_VLAN)
+		if (*vlan_count == DP_FRAME_MAX_VLAN)
 			return DP_FRAME_VLAN_DEPTH;
 		if (!dp_cur_be16(c, &tci) || !dp_cur_be16(c, etype))
 			return DP_FRAME_TRUNC_L2;
-		f->vlan[f->vlan_count++] = tci & 0x0fff;
+		vlan[(*vlan_count)++] = tci & 0x0fff;
 	}
 	return DP_FRAME_UDP;
 }
@@ -294,7 +295,7 @@ static enum dp_frame_res decode_raw_ip(struct dp_cur *c, struct dp_frame *f)
 
 static enum dp_frame_res decode_ethertype(struct dp_cur *c, uint16_t etype, struct dp_frame *f)
 {
-	enum dp_frame_res r = skip_vlans(c, &etype, f);
+	enum dp_frame_res r = skip_vlans(c, &etype, f->vlan, &f->vlan_count);
 
 	if (r != DP_FRAME_UDP)
 		return r;
@@ -348,4 +349,25 @@ enum dp_frame_res dp_frame_decode(const uint8_t *pkt, size_t caplen, int linktyp
 	if (r == DP_FRAME_UDP)
 		*ret = f;
 	return r;
+}
+
+enum dp_frame_res dp_frame_l2(const uint8_t *pkt, size_t caplen, int linktype, struct dp_l2 *ret)
+{
+	struct dp_cur c = dp_cur_make(pkt, caplen);
+	struct dp_l2 l = {0};
+	enum dp_frame_res r;
+
+	if (linktype != DP_LINK_ETHERNET)
+		return DP_FRAME_BAD_LINK;
+	/* | dst MAC (6) | src MAC (6) | EtherType (2) | */
+	if (!dp_cur_copy(&c, l.dst, 6) || !dp_cur_copy(&c, l.src, 6) ||
+	    !dp_cur_be16(&c, &l.ethertype))
+		return DP_FRAME_TRUNC_L2;
+	r = skip_vlans(&c, &l.ethertype, l.vlan, &l.vlan_count);
+	if (r != DP_FRAME_UDP)
+		return r;
+	l.payload = c.p;
+	l.payload_len = dp_cur_left(&c);
+	*ret = l;
+	return DP_FRAME_UDP;
 }

@@ -72,4 +72,28 @@ struct dp_frame {
 enum dp_frame_res dp_frame_decode(const uint8_t *pkt, size_t caplen, int linktype,
 				  struct dp_frame *ret);
 
+/** An Ethernet frame's link layer: addresses, VLAN tags and what they carry. */
+struct dp_l2 {
+	uint8_t dst[6], src[6];           /**< MAC addresses, wire order */
+	uint16_t vlan[DP_FRAME_MAX_VLAN]; /**< VLAN ids, outermost first */
+	uint8_t vlan_count;
+	uint16_t ethertype;     /**< the EtherType after the last VLAN tag */
+	const uint8_t *payload; /**< the bytes after it, inside the captured bytes */
+	size_t payload_len;     /**< = caplen - header; Ethernet padding included */
+};
+
+/**
+ * Decode the link layer of an Ethernet frame only: MACs, up to
+ * DP_FRAME_MAX_VLAN 802.1Q/802.1ad/0x9100 tags and the inner EtherType
+ * (PPPoE 0x8863/0x8864 decoders start from here).  Does not look past the
+ * EtherType and does not change what dp_frame_decode() does.
+ * @param[in]  pkt, caplen  captured bytes
+ * @param[in]  linktype     must be DP_LINK_ETHERNET
+ * @param[out] ret          filled only when DP_FRAME_UDP (= 0, "decoded") is
+ *                          returned; payload points into pkt
+ * @return DP_FRAME_UDP on success, DP_FRAME_TRUNC_L2 (header or a tag cut
+ *         short), DP_FRAME_VLAN_DEPTH, DP_FRAME_BAD_LINK (not Ethernet)
+ */
+enum dp_frame_res dp_frame_l2(const uint8_t *pkt, size_t caplen, int linktype, struct dp_l2 *ret);
+
 #endif /* DP_FRAME_H */

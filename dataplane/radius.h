@@ -67,6 +67,7 @@ enum dp_radius_fail {
 	DP_RADIUS_TOO_MANY_ATTRS,    /**< more than DP_RADIUS_MAX_ATTRS */
 	DP_RADIUS_ATTR_VALUE,        /**< a known attribute has an impossible value length */
 	DP_RADIUS_NO_STATUS,         /**< Accounting-Request without Acct-Status-Type */
+	DP_RADIUS_NOT_ACCESS,        /**< dp_radius_decode_access() on another code */
 	DP_RADIUS_FAIL_MAX
 };
 
@@ -148,5 +149,65 @@ bool dp_radius_acct_verify(const uint8_t *p, size_t len, const uint8_t *secret,
  * @param[in,out] p, len  the packet, len == its Length field, len >= 20
  */
 void dp_radius_acct_sign(uint8_t *p, size_t len, const uint8_t *secret, size_t secret_len);
+
+/** Decoded Access-Request / -Accept / -Reject / -Challenge. */
+struct dp_radius_access {
+	/** Every attribute dp_radius_decode_acct() decodes (Framed-IP-Address,
+	 *  Class, the IPv6 attributes of an Accept, User-Name, ...), same
+	 *  rules; status_type stays 0. */
+	struct dp_radius_acct attrs;
+	struct rt_view state;        /**< 24, first occurrence */
+	struct rt_view proxy_state;  /**< 33, first occurrence */
+	uint8_t proxy_state_count;   /**< 33 may repeat (RFC 2865 section 5.33) */
+	/** User-Password (2) / CHAP-Password (3) present.  Their values are
+	 *  never decoded, copied or pointed to. */
+	bool has_user_password;
+	bool has_chap_password;
+};
+
+/**
+ * Decode an Access-Request (1), Access-Accept (2), Access-Reject (3) or
+ * Access-Challenge (11).  The packet is checked first (dp_radius_check()).
+ * @param[out] ret  filled in place when DP_RADIUS_OK is returned;
+ *                  unspecified otherwise
+ * @return DP_RADIUS_OK, DP_RADIUS_NOT_ACCESS (another code),
+ *         DP_RADIUS_ATTR_VALUE (as dp_radius_decode_acct(); also
+ *         State/Proxy-State empty, which RFC 2865 forbids), or a check failure
+ */
+enum dp_radius_fail dp_radius_decode_access(const uint8_t *p, size_t len,
+					    struct dp_radius_access *ret);
+
+/** Message-Authenticator verdict (RFC 3579 section 3.2). */
+enum dp_radius_ma {
+	DP_RADIUS_MA_VALID = 0,   /**< present and verifies */
+	DP_RADIUS_MA_MISSING,     /**< absent: counted (BlastRADIUS exposure) */
+	DP_RADIUS_MA_INVALID,     /**< present, does not verify */
+	DP_RADIUS_MA_MALFORMED,   /**< packet fails dp_radius_check(), attribute
+				       length not 18, or present twice */
+};
+
+/**
+ * Verify the Message-Authenticator (80) of a packet: HMAC-MD5 keyed with
+ * the shared secret over the packet with the attribute value zeroed (RFC
+ * 3579 section 3.2).  For Access-Request (and Status-Server) the packet's
+ * own Request Authenticator is used; for responses, pass the Request
+ * Authenticator of the request they answer in req_auth.
+ * @param[in] p, len    the packet (len == Length, at most 4096)
+ * @param[in] req_auth  16 octets for responses; NULL for requests
+ * @return enum dp_radius_ma; the comparison is constant-time
+ */
+enum dp_radius_ma dp_radius_msg_auth_verify(const uint8_t *p, size_t len,
+					    const uint8_t *req_auth, const uint8_t *secret,
+					    size_t secret_len);
+
+/**
+ * Compute and write the Message-Authenticator value into the packet's
+ * attribute 80 (tests and the capture generator).  Same arguments as
+ * dp_radius_msg_auth_verify().
+ * @return 0, or -1 if the packet fails dp_radius_check() or has no (or two)
+ *         well-formed Message-Authenticator
+ */
+int dp_radius_msg_auth_sign(uint8_t *p, size_t len, const uint8_t *req_auth,
+			    const uint8_t *secret, size_t secret_len);
 
 #endif /* DP_RADIUS_H */

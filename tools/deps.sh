@@ -1,6 +1,6 @@
 # Sourced by tools/demo and tools/check: install the Debian packages retain
 # needs when they are missing, as root or through sudo.  Prints what it does.
-RETAIN_DEPS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libpcap-dev liblmdb-dev libzstd-dev libssl-dev libjansson-dev libmicrohttpd-dev libinih-dev curl openssl libxml2-utils freeradius-utils python3"
+RETAIN_DEPS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libpcap-dev liblmdb-dev libzstd-dev libssl-dev libjansson-dev libmicrohttpd-dev libinih-dev curl openssl libxml2-utils freeradius-utils python3 tshark"
 
 retain_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -26,6 +26,9 @@ retain_install_deps() {
 	fi
 	echo "==> installing Debian packages:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture: no
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		retain_sudo debconf-set-selections 2>/dev/null || true
 	retain_sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 	# shellcheck disable=SC2086
 	retain_sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing

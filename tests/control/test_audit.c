@@ -234,7 +234,7 @@ static void test_request(void)
 		 CTL_LAWQ_BAD_TIME},
 		{"{\"type\":\"ip\",\"value\":\"1.2.3.4\"}", CTL_LAWQ_BAD_RANGE},
 		{"{\"type\":\"account\",\"value\":\"a\",\"at\":\"2026-07-01\"}", CTL_LAWQ_BAD_RANGE},
-		{"{\"type\":\"ip\",\"value\":\"1.2.3.4\",\"at\":0,\"format\":\"xml\"}",
+		{"{\"type\":\"ip\",\"value\":\"1.2.3.4\",\"at\":0,\"format\":\"yaml\"}",
 		 CTL_LAWQ_BAD_FORMAT},
 		{"{\"type\":\"ip\",\"value\":\"1.2.3.4\",\"at\":0,\"case\":\"\"}", CTL_LAWQ_BAD_LABEL},
 		{"{\"type\":\"ip\",\"value\":\"1.2.3.4\",\"at\":0,\"authority\":\"PSB\"}",

@@ -4,7 +4,10 @@
  * dp_radius_acct_verify() with a fixed secret.  Input: a UDP payload.
  * Also checks that decode fails exactly when check fails (or for a value
  * reason), that decoded values respect their bounds, and that any packet
- * that passes check verifies once signed.
+ * that passes check verifies once signed.  Also dp_radius_decode_access()
+ * and the Message-Authenticator: a packet with one signs, then verifies as
+ * a request and as a response (fixed request authenticator), and a flipped
+ * bit breaks it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +50,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a.code == DP_RADIUS_ACCOUNTING_REQUEST && a.status_type == 0 &&
 		    memchr(data + DP_RADIUS_HDR_LEN, 40, size - DP_RADIUS_HDR_LEN) == NULL)
 			abort(); /* no Acct-Status-Type byte anywhere, yet accepted */
+	}
+
+	struct dp_radius_access ac;
+	enum dp_radius_fail fa = dp_radius_decode_access(data, size, &ac);
+	if (fa != DP_RADIUS_OK && fa != DP_RADIUS_ATTR_VALUE && fa != DP_RADIUS_NO_STATUS &&
+	    fa != DP_RADIUS_NOT_ACCESS)
+		abort();
+	static const uint8_t req_auth[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	enum dp_radius_ma ma = dp_radius_msg_auth_verify(data, size, NULL, secret, SECRET_LEN);
+	if ((unsigned)ma > DP_RADIUS_MA_MALFORMED)
+		abort();
+	if (ma != DP_RADIUS_MA_MISSING && ma != DP_RADIUS_MA_MALFORMED) {
+		for (int resp = 0; resp < 2; resp++) {
+			const uint8_t *ra = resp ? req_auth : NULL;
+
+			memcpy(copy, data, size);
+			if (dp_radius_msg_auth_sign(copy, size, ra, secret, SECRET_LEN) != 0)
+				abort();
+			if (dp_radius_msg_auth_verify(copy, size, ra, secret, SECRET_LEN) !=
+			    DP_RADIUS_MA_VALID)
+				abort();
+			copy[size - 1] ^= 0x80;
+			if (dp_radius_msg_auth_verify(copy, size, ra, secret, SECRET_LEN) ==
+			    DP_RADIUS_MA_VALID)
+				abort();
+		}
 	}
 
 	/* sign, then verify must succeed; one flipped bit must fail */

@@ -67,6 +67,11 @@ def radius_seeds():
     write("fuzz_radius", "access-request-vsa", ACCESS_REQ)
     write("fuzz_radius", "acct-response-header-only", HEADER_ONLY)
     write("fuzz_radius", "attr-overflow", ACCT_START[:-1])
+    write("fuzz_radius", "access-request-msg-auth",
+          radius(1, 6, attr(1, b"alice@isp") + attr(2, bytes(16)) + attr(24, b"st")
+                 + attr(33, b"px") + attr(80, bytes(16))))
+    write("fuzz_radius", "access-accept", radius(2, 6, attr(8, bytes([100, 64, 0, 10]))
+                                                 + attr(25, b"cls") + attr(80, bytes(16))))
 
 
 # ---- frames ----
@@ -160,8 +165,205 @@ def pcap_seeds():
     write("fuzz_pcap", "truncated", pcap([(1, 0, f1), (2, 0, f2)])[:-20])
 
 
+# ---- PPPoE / PPP (fuzz_pppoe: Ethernet frames; fuzz_ppp: 2-byte protocol + packet) ----
+
+def pppoe_tag(t, v):
+    return struct.pack(">HH", t, len(v)) + v
+
+
+def pppoe(ethertype, code, sid, payload, vlans=b""):
+    return (MACS + vlans + struct.pack(">H", ethertype) + bytes([0x11, code])
+            + struct.pack(">HH", sid, len(payload)) + payload)
+
+
+def ppp_cp(code, ident, data):
+    return bytes([code, ident]) + struct.pack(">H", 4 + len(data)) + data
+
+
+TR101 = pppoe_tag(0x0105, struct.pack(">I", 3561) + bytes([1, 15]) + b"eth 0/1/1/2:100"
+                  + bytes([2, 10]) + b"remote-abc")
+PAP_REQ = ppp_cp(1, 7, bytes([9]) + b"alice@isp" + bytes([6]) + b"s3cr3t")
+CHAP_RESP = ppp_cp(2, 1, bytes([16]) + bytes(range(16)) + b"bob@isp.net")
+IPCP_NAK = ppp_cp(3, 1, bytes([3, 6, 100, 64, 0, 10, 129, 6, 8, 8, 8, 8, 131, 6, 8, 8, 4, 4]))
+IPV6CP_REQ = ppp_cp(1, 1, bytes.fromhex("010a021122fffe334455"))
+LCP_TERM = ppp_cp(5, 2, b"User request")
+
+
+def pppoe_seeds():
+    hu = pppoe_tag(0x0103, bytes.fromhex("deadbeef"))
+    write("fuzz_pppoe", "padi", pppoe(0x8863, 0x09, 0, pppoe_tag(0x0101, b"") + hu))
+    write("fuzz_pppoe", "pado", pppoe(0x8863, 0x07, 0, pppoe_tag(0x0102, b"BRAS-1")
+                                      + pppoe_tag(0x0101, b"") + pppoe_tag(0x0104, bytes(16)) + hu))
+    write("fuzz_pppoe", "padr-qinq-tr101", pppoe(0x8863, 0x19, 0, pppoe_tag(0x0101, b"") + TR101,
+                                                 vlans=bytes.fromhex("88a800648100 00c8".replace(" ", ""))))
+    write("fuzz_pppoe", "pads", pppoe(0x8863, 0x65, 0x1234, pppoe_tag(0x0101, b"") + hu))
+    write("fuzz_pppoe", "padt-error", pppoe(0x8863, 0xa7, 0x1234, pppoe_tag(0x0203, b"bye")
+                                            + pppoe_tag(0x0000, b"")))
+    write("fuzz_pppoe", "session-pap", pppoe(0x8864, 0, 0x1234, b"\xc0\x23" + PAP_REQ))
+    write("fuzz_pppoe", "session-chap-vlan", pppoe(0x8864, 0, 0x1234, b"\xc2\x23" + CHAP_RESP,
+                                                   vlans=bytes.fromhex("81000064")))
+    write("fuzz_pppoe", "session-ipcp", pppoe(0x8864, 0, 0x1234, b"\x80\x21" + IPCP_NAK))
+    write("fuzz_pppoe", "session-lcp-padded", pppoe(0x8864, 0, 0x1234, b"\xc0\x21" + LCP_TERM)
+          + bytes(20))
+    write("fuzz_pppoe", "tag-overflow", pppoe(0x8863, 0x09, 0, pppoe_tag(0x0101, b"abc"))[:-1])
+
+
+def ppp_seeds():
+    # first byte < 0x80 picks LCP, PAP, CHAP, IPCP, IPV6CP, 0x0021 (index mod 6)
+    write("fuzz_ppp", "lcp-term", b"\x00\x00" + LCP_TERM)
+    write("fuzz_ppp", "lcp-conf-req", b"\x00\x00" + ppp_cp(1, 1, bytes.fromhex("010405d40304c02305061a2b3c4d")))
+    write("fuzz_ppp", "pap-req", b"\x01\x00" + PAP_REQ)
+    write("fuzz_ppp", "pap-ack", b"\x01\x00" + ppp_cp(2, 7, bytes([8]) + b"Login ok"))
+    write("fuzz_ppp", "chap-resp", b"\x02\x00" + CHAP_RESP)
+    write("fuzz_ppp", "chap-failure", b"\x02\x00" + ppp_cp(4, 1, b"E=691 R=0 V=3"))
+    write("fuzz_ppp", "ipcp-nak", b"\x03\x00" + IPCP_NAK)
+    write("fuzz_ppp", "ipv6cp-req", b"\x04\x00" + IPV6CP_REQ)
+    write("fuzz_ppp", "raw-proto-c021", b"\xc0\x21" + LCP_TERM)
+
+
+# ---- DHCPv4 (fuzz_dhcp4: a UDP payload) ----
+
+def dhcp4(op, xid, options, yiaddr=b"\0" * 4, giaddr=b"\0" * 4, hops=0):
+    fixed = (bytes([op, 1, 6, hops]) + struct.pack(">IHH", xid, 0, 0x8000) + bytes(4) + yiaddr
+             + bytes(4) + giaddr + bytes.fromhex("000b8201fc42") + bytes(10) + bytes(192))
+    return fixed + bytes([99, 130, 83, 99]) + options
+
+
+def dopt(code, v):
+    return bytes([code, len(v)]) + v
+
+
+OPT82 = dopt(82, dopt(1, b"eth 0/1/1/2:100") + dopt(2, b"remote01") + dopt(6, b"sub-001"))
+
+
+def dhcp4_seeds():
+    write("fuzz_dhcp4", "discover", dhcp4(1, 1, dopt(53, b"\x01") + dopt(61, bytes.fromhex("01000b8201fc42"))
+                                          + dopt(12, b"host1") + b"\xff"))
+    write("fuzz_dhcp4", "request-relayed", dhcp4(1, 2, dopt(53, b"\x03") + dopt(50, bytes([192, 168, 0, 10]))
+                                                 + dopt(54, bytes([192, 168, 0, 1])) + OPT82 + b"\xff",
+                                                 giaddr=bytes([10, 0, 0, 1]), hops=1))
+    write("fuzz_dhcp4", "ack-padded", dhcp4(2, 2, dopt(53, b"\x05") + dopt(51, struct.pack(">I", 86400))
+                                            + dopt(54, bytes([192, 168, 0, 1])) + OPT82 + b"\xff" + bytes(30),
+                                            yiaddr=bytes([192, 168, 0, 10])))
+    write("fuzz_dhcp4", "release", dhcp4(1, 3, dopt(53, b"\x07") + b"\xff"))
+    write("fuzz_dhcp4", "overload", dhcp4(1, 4, dopt(53, b"\x01") + dopt(52, b"\x03") + b"\xff"))
+    write("fuzz_dhcp4", "opt82-overflow", dhcp4(1, 5, dopt(53, b"\x01") + b"\x52\x03\x01\x05a\xff"))
+
+
+# ---- L2TPv2 (fuzz_l2tp: a UDP payload; secret "l2tp-secret") ----
+
+L2TP_SECRET = b"l2tp-secret"
+
+
+def avp(t, v, hidden=False, vendor=0):
+    return struct.pack(">HHH", (0xc000 if hidden else 0x8000) | (6 + len(v)), vendor, t) + v
+
+
+def l2tp_ctl(tid, sid, ns, nr, avps):
+    return struct.pack(">HHHHHH", 0xc802, 12 + len(avps), tid, sid, ns, nr) + avps
+
+
+def l2tp_hide(t, value, rv, pad=0):
+    plain = struct.pack(">H", len(value)) + value + bytes(pad)
+    out = b""
+    for i in range(0, len(plain), 16):
+        if i == 0:
+            b = hashlib.md5(struct.pack(">H", t) + L2TP_SECRET + rv).digest()
+        else:
+            b = hashlib.md5(L2TP_SECRET + out[i - 16:i]).digest()
+        out += bytes(x ^ y for x, y in zip(plain[i:i + 16], b))
+    return out
+
+
+def l2tp_seeds():
+    mt = lambda t: avp(0, struct.pack(">H", t))
+    rv = bytes(range(16))
+    write("fuzz_l2tp", "sccrq", l2tp_ctl(0, 0, 0, 0, mt(1) + avp(2, b"\x01\x00") + avp(7, b"LAC1")
+                                         + avp(9, b"\x00\x01")))
+    write("fuzz_l2tp", "icrq", l2tp_ctl(0x1234, 0, 2, 1, mt(10) + avp(14, b"\x00\x07")
+                                        + avp(22, b"13800138000") + avp(21, b"5551234")))
+    write("fuzz_l2tp", "icrq-hidden", l2tp_ctl(0x1234, 0, 2, 1, mt(10) + avp(36, rv)
+                                               + avp(14, l2tp_hide(14, b"\x00\x07", rv), True)
+                                               + avp(22, l2tp_hide(22, b"13800138000", rv, 5), True)))
+    write("fuzz_l2tp", "cdn", l2tp_ctl(0x1234, 7, 3, 2, mt(14) + avp(1, b"\x00\x01\x00\x06bye")
+                                       + avp(14, b"\x00\x07")))
+    write("fuzz_l2tp", "zlb", l2tp_ctl(0x1234, 0, 3, 2, b""))
+    write("fuzz_l2tp", "data-pap", struct.pack(">HHH", 0x0002, 0x1234, 7) + b"\xff\x03\xc0\x23" + PAP_REQ)
+    write("fuzz_l2tp", "data-length-seq-offset",
+          struct.pack(">HHHHHHH", 0x4a02, 24, 0x1234, 7, 1, 0, 2) + b"\0\0" + b"\xff\x03\x80\x21" + IPCP_NAK[:6])
+
+
+# ---- DHCPv6 (fuzz_dhcp6: a UDP payload) ----
+
+def d6opt(code, v):
+    return struct.pack(">HH", code, len(v)) + v
+
+
+def d6relay(mtype, hops, inner, opts=b""):
+    return (bytes([mtype, hops]) + bytes.fromhex("20010db8000000000000000000000001")
+            + bytes.fromhex("fe80000000000000021122fffe334455") + opts + d6opt(9, inner))
+
+
+D6_CID = d6opt(1, bytes.fromhex("000100012a3b4c5d001122334455"))
+D6_SID = d6opt(2, bytes.fromhex("000100011122334400aabbccddee"))
+
+
+def dhcp6_seeds():
+    solicit = (b"\x01\x12\x34\x56" + D6_CID + d6opt(3, struct.pack(">III", 1, 0, 0))
+               + d6opt(25, struct.pack(">III", 2, 0, 0)) + d6opt(8, b"\0\0"))
+    iaaddr = d6opt(5, bytes.fromhex("20010db8000100000000000000000010") + struct.pack(">II", 7200, 10800))
+    iapfx = d6opt(26, struct.pack(">IIB", 7200, 10800, 56) + bytes.fromhex("20010db8ab0000000000000000000000"))
+    reply = (b"\x07\x12\x34\x56" + D6_CID + D6_SID + d6opt(3, struct.pack(">III", 1, 3600, 7200) + iaaddr)
+             + d6opt(25, struct.pack(">III", 2, 3600, 7200) + iapfx))
+    rid = d6opt(37, struct.pack(">I", 3561) + b"remote-01")
+    write("fuzz_dhcp6", "solicit", solicit)
+    write("fuzz_dhcp6", "reply-na-pd", reply)
+    write("fuzz_dhcp6", "relay-forw", d6relay(12, 0, solicit, d6opt(18, b"eth0/1/2") + rid))
+    write("fuzz_dhcp6", "relay-repl-2", d6relay(13, 1, d6relay(13, 0, reply, d6opt(18, b"inner") + rid),
+                                                d6opt(18, b"outer")))
+    write("fuzz_dhcp6", "renew-reply-nobinding",
+          b"\x07\xab\xcd\xef" + D6_CID + D6_SID + d6opt(3, struct.pack(">III", 1, 0, 0)
+                                                      + d6opt(13, b"\0\x03")))
+    loop = b"\x0b\0\0\x01"
+    for _ in range(9):
+        loop = d6relay(12, 0, loop)
+    write("fuzz_dhcp6", "relay-loop-9", loop)
+
+
+# ---- IPv4 reassembly (fuzz_reasm4: records | len (2) | seconds (1) | packet |) ----
+
+def ip4frag(payload, off, mf, ident=0x1234, src=1):
+    frag = (0x2000 if mf else 0) | (off // 8)
+    return (struct.pack(">BBHHHBBH", 0x45, 0, 20 + len(payload), ident, frag, 64, 17, 0)
+            + bytes([10, 0, 0, src, 10, 0, 0, 2]) + payload)
+
+
+def rec(pkt, dt=0):
+    return struct.pack(">HB", len(pkt), dt) + pkt
+
+
+def reasm4_seeds():
+    dgram = udp(ACCT_START + bytes(200))
+    a, b, c = dgram[:96], dgram[96:192], dgram[192:]
+    write("fuzz_reasm4", "in-order", rec(ip4frag(a, 0, True)) + rec(ip4frag(b, 96, True))
+          + rec(ip4frag(c, 192, False)))
+    write("fuzz_reasm4", "reversed-dup", rec(ip4frag(c, 192, False)) + rec(ip4frag(b, 96, True))
+          + rec(ip4frag(b, 96, True)) + rec(ip4frag(a, 0, True)))
+    write("fuzz_reasm4", "overlap", rec(ip4frag(dgram[:104], 0, True)) + rec(ip4frag(b, 96, True))
+          + rec(ip4frag(c, 192, False)))
+    write("fuzz_reasm4", "timeout", rec(ip4frag(a, 0, True)) + rec(ip4frag(c, 192, False), 9))
+    write("fuzz_reasm4", "interleaved", b"".join(rec(ip4frag(a, 0, True, i)) for i in range(6))
+          + b"".join(rec(ip4frag(dgram[96:], 96, False, i)) for i in range(6)))
+
+
 if __name__ == "__main__":
     radius_seeds()
     frame_seeds()
     secrets_seeds()
     pcap_seeds()
+    pppoe_seeds()
+    ppp_seeds()
+    dhcp4_seeds()
+    l2tp_seeds()
+    dhcp6_seeds()
+    reasm4_seeds()

@@ -377,10 +377,86 @@ static void run_names(void)
 	CHECK(dp_frame_res_malformed(DP_FRAME_BAD_LINK));
 }
 
+/* dp_frame_l2(): MACs, tags and the inner EtherType; every truncation. */
+struct l2case {
+	const char *name;
+	int link;
+	const char *hex;
+	enum dp_frame_res res;
+	uint16_t ethertype;
+	size_t poff;
+	uint8_t nvlan;
+	uint16_t vlan[DP_FRAME_MAX_VLAN];
+};
+
+static const struct l2case l2_cases[] = {
+	{"l2-pppoe-disc", DP_LINK_ETHERNET, MACS "8863 1109 0000 0000", DP_FRAME_UDP, 0x8863, 14},
+	{"l2-header-only", DP_LINK_ETHERNET, MACS "8864", DP_FRAME_UDP, 0x8864, 14},
+	{"l2-vlan-pppoe", DP_LINK_ETHERNET, MACS "8100 0064 8864 1100 0001 0002 c021", DP_FRAME_UDP,
+	 0x8864, 18, 1, {100}},
+	{"l2-qinq-pppoe", DP_LINK_ETHERNET, MACS "88a8 00c8 8100 f064 8863 1109", DP_FRAME_UDP,
+	 0x8863, 22, 2, {200, 100}},
+	{"l2-9100-ipv4", DP_LINK_ETHERNET, MACS "9100 012c 0800" IP4_UDP, DP_FRAME_UDP, 0x0800, 18, 1,
+	 {300}},
+	{"l2-vlan-4", DP_LINK_ETHERNET, MACS "8100 0001 8100 0002 8100 0003 8100 0004 8863",
+	 DP_FRAME_UDP, 0x8863, 30, 4, {1, 2, 3, 4}},
+	{"l2-vlan-5", DP_LINK_ETHERNET, MACS "8100 0001 8100 0002 8100 0003 8100 0004 8100 0005 8863",
+	 DP_FRAME_VLAN_DEPTH},
+	{"l2-13", DP_LINK_ETHERNET, "ffffffffffff 020000000001 88", DP_FRAME_TRUNC_L2},
+	{"l2-vlan-cut", DP_LINK_ETHERNET, MACS "8100 0064 88", DP_FRAME_TRUNC_L2},
+	{"l2-sll", DP_LINK_LINUX_SLL, SLL_HDR "8863", DP_FRAME_BAD_LINK},
+	{"l2-raw", DP_LINK_RAW, IP4_UDP, DP_FRAME_BAD_LINK},
+};
+
+static void run_l2(void)
+{
+	for (size_t k = 0; k < sizeof(l2_cases) / sizeof(l2_cases[0]); k++) {
+		const struct l2case *tc = &l2_cases[k];
+		uint8_t raw[256];
+		size_t n = hex_decode(tc->hex, raw, sizeof(raw));
+		uint8_t *g = guard_copy(raw, n);
+		struct dp_l2 l, before;
+		enum dp_frame_res r;
+
+		check_ctx = tc->name;
+		memset(&l, 0x5a, sizeof(l));
+		before = l;
+		r = dp_frame_l2(g, n, tc->link, &l);
+		CHECKF(r == tc->res, "got %s", dp_frame_res_str(r));
+		if (r != DP_FRAME_UDP) {
+			CHECK(memcmp(&l, &before, sizeof(l)) == 0); /* ret untouched */
+			guard_free(g, n);
+			continue;
+		}
+		CHECK(memcmp(l.dst, raw, 6) == 0 && memcmp(l.src, raw + 6, 6) == 0);
+		CHECK(l.ethertype == tc->ethertype);
+		CHECK(l.payload == g + tc->poff && l.payload_len == n - tc->poff);
+		CHECK(l.vlan_count == tc->nvlan);
+		for (unsigned i = 0; i < tc->nvlan; i++)
+			CHECK(l.vlan[i] == tc->vlan[i]);
+		/* dp_frame_decode() is unchanged by dp_frame_l2() existing:
+		 * non-IP EtherTypes are still "not-ip" */
+		if (tc->ethertype != 0x0800) {
+			struct dp_frame f;
+			CHECK(dp_frame_decode(g, n, tc->link, &f) == DP_FRAME_NOT_IP);
+		}
+		/* every truncation inside the header fails, past it succeeds */
+		for (size_t cut = 0; cut < n; cut++) {
+			uint8_t *h = guard_copy(raw, cut);
+			r = dp_frame_l2(h, cut, tc->link, &l);
+			CHECKF(r == (cut < tc->poff ? DP_FRAME_TRUNC_L2 : DP_FRAME_UDP), "cut %zu: %s",
+			       cut, dp_frame_res_str(r));
+			guard_free(h, cut);
+		}
+		guard_free(g, n);
+	}
+}
+
 int main(void)
 {
 	run_cases();
 	run_truncations();
+	run_l2();
 	run_names();
 	return check_done();
 }

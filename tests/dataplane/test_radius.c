@@ -625,7 +625,7 @@ static void test_names(void)
 		"ok",		 "too-short",	   "bad-code",	     "length-small",
 		"length-large",	 "truncated",	   "length-mismatch", "attr-hdr-trunc",
 		"attr-len-small", "attr-overflow", "too-many-attrs",  "attr-value",
-		"no-status",
+		"no-status",	  "not-access",
 	};
 
 	check_ctx = "names";
@@ -633,6 +633,199 @@ static void test_names(void)
 		CHECKF(strcmp(dp_radius_fail_str(i), want[i]) == 0, "%u: %s", i,
 		       dp_radius_fail_str(i));
 	CHECK(strcmp(dp_radius_fail_str(DP_RADIUS_FAIL_MAX), "unknown") == 0);
+}
+
+/* ---- Access-* decode and Message-Authenticator ---- */
+
+/* Built and signed by Python (hmac.new(b"testing123", pkt, hashlib.md5)):
+ * Access-Request id 42, User-Name alice@isp, User-Password (16 zero
+ * octets), NAS-IP 192.0.2.1, Message-Authenticator; and the Access-Accept
+ * answering it: Framed-IP 100.64.0.10, Class "cls", Message-Authenticator
+ * computed with the request's authenticator. */
+static const char ma_req_hex[] =
+	"012a00490f1e2d3c4b5a69788796a5b4c3d2e1f0010b616c696365406973700212000000000000000000"
+	"000000000000000406c000020150126d679dab3f6acbc35efb43454f438bc5";
+static const char ma_acc_hex[] =
+	"022a003100112233445566778899aabbccddeeff08066440000a1905636c7350120295ef076c38ec8acc"
+	"8c721fe7d75202";
+
+static void test_access(void)
+{
+	struct pkt p;
+	struct dp_radius_access a;
+	uint8_t *g;
+	size_t n;
+	uint8_t raw[128];
+
+	check_ctx = "access-request";
+	n = hex_decode(ma_req_hex, raw, sizeof(raw));
+	g = guard_copy(raw, n);
+	memset(&a, 0xa5, sizeof(a));
+	CHECK(dp_radius_decode_access(g, n, &a) == DP_RADIUS_OK);
+	CHECK(a.attrs.code == DP_RADIUS_ACCESS_REQUEST && a.attrs.identifier == 42);
+	CHECK(text_eq(&a.attrs.user_name, "alice@isp"));
+	CHECK(a.has_user_password && !a.has_chap_password);
+	CHECK(a.attrs.has_nas_ip && bytes_eq(a.attrs.nas_ip, "c0000201"));
+	CHECK(a.attrs.has_message_authenticator);
+	CHECK(a.state.len == 0 && a.proxy_state.len == 0 && a.proxy_state_count == 0);
+	guard_free(g, n);
+
+	check_ctx = "access-accept";
+	pkt_init(&p, DP_RADIUS_ACCESS_ACCEPT, 9);
+	pkt_hex(&p, 8, "6440000a");
+	pkt_str(&p, 25, "class-1");
+	pkt_str(&p, 24, "state-a");
+	pkt_str(&p, 24, "state-b");
+	pkt_str(&p, 33, "proxy-1");
+	pkt_str(&p, 33, "proxy-2");
+	pkt_hex(&p, 97, "0040 20010db800010002");
+	pkt_hex(&p, 123, "0038 20010db8ab00");
+	pkt_hex(&p, 3, "01 00112233445566778899aabbccddeeff");
+	pkt_fin(&p);
+	g = guard_copy(p.b, p.n);
+	CHECK(dp_radius_decode_access(g, p.n, &a) == DP_RADIUS_OK);
+	CHECK(a.attrs.has_framed_ip && bytes_eq(a.attrs.framed_ip, "6440000a"));
+	CHECK(text_eq(&a.attrs.class_, "class-1"));
+	CHECK(text_eq(&a.state, "state-a"));
+	CHECK(text_eq(&a.proxy_state, "proxy-1") && a.proxy_state_count == 2);
+	CHECK(a.attrs.framed_ipv6_prefix.present && a.attrs.framed_ipv6_prefix.plen == 64);
+	CHECK(a.attrs.delegated_prefix.present && a.attrs.delegated_prefix.plen == 56);
+	CHECK(a.has_chap_password && !a.has_user_password);
+	CHECK(!a.attrs.has_message_authenticator);
+	guard_free(g, p.n);
+
+	check_ctx = "access-reject-challenge";
+	for (uint8_t code = DP_RADIUS_ACCESS_REJECT; code <= DP_RADIUS_ACCESS_CHALLENGE; code += 8) {
+		pkt_init(&p, code, 1);
+		pkt_str(&p, 18, "Denied");
+		pkt_fin(&p);
+		CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_OK);
+		CHECK(a.attrs.code == code);
+	}
+
+	check_ctx = "access-not-access";
+	build_full(&p);
+	CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_NOT_ACCESS);
+	pkt_init(&p, DP_RADIUS_COA_REQUEST, 1);
+	pkt_fin(&p);
+	CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_NOT_ACCESS);
+
+	check_ctx = "access-empty-state";
+	pkt_init(&p, DP_RADIUS_ACCESS_REQUEST, 1);
+	pkt_hex(&p, 24, "");
+	pkt_fin(&p);
+	CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_ATTR_VALUE);
+	pkt_init(&p, DP_RADIUS_ACCESS_REQUEST, 1);
+	pkt_str(&p, 33, "x");
+	pkt_hex(&p, 33, "");
+	pkt_fin(&p);
+	CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_ATTR_VALUE);
+	pkt_init(&p, DP_RADIUS_ACCESS_ACCEPT, 1);
+	pkt_hex(&p, 8, "644000");
+	pkt_fin(&p);
+	CHECK(dp_radius_decode_access(p.b, p.n, &a) == DP_RADIUS_ATTR_VALUE);
+
+	check_ctx = "access-truncations";
+	n = hex_decode(ma_req_hex, raw, sizeof(raw));
+	for (size_t cut = 0; cut < n; cut++) {
+		g = guard_copy(raw, cut);
+		CHECK(dp_radius_decode_access(g, cut, &a) ==
+		      (cut < DP_RADIUS_HDR_LEN ? DP_RADIUS_TOO_SHORT : DP_RADIUS_TRUNCATED));
+		CHECK(dp_radius_msg_auth_verify(g, cut, NULL, secret, SECRET_LEN) ==
+		      DP_RADIUS_MA_MALFORMED);
+		guard_free(g, cut);
+	}
+}
+
+static void test_msg_auth(void)
+{
+	uint8_t req[128], acc[128];
+	size_t nreq = hex_decode(ma_req_hex, req, sizeof(req));
+	size_t nacc = hex_decode(ma_acc_hex, acc, sizeof(acc));
+	uint8_t *g;
+	struct pkt p;
+
+	check_ctx = "ma-request-known-answer";
+	g = guard_copy(req, nreq);
+	CHECK(dp_radius_msg_auth_verify(g, nreq, NULL, secret, SECRET_LEN) == DP_RADIUS_MA_VALID);
+	CHECK(dp_radius_msg_auth_verify(g, nreq, NULL, (const uint8_t *)"testing124", 10) ==
+	      DP_RADIUS_MA_INVALID);
+	CHECK(dp_radius_msg_auth_verify(g, nreq, NULL, NULL, 0) == DP_RADIUS_MA_INVALID);
+	/* a request verified as if it were a response to another request */
+	CHECK(dp_radius_msg_auth_verify(g, nreq, acc + 4, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_INVALID);
+	/* sign() reproduces it */
+	memset(g + nreq - 16, 0, 16);
+	CHECK(dp_radius_msg_auth_sign(g, nreq, NULL, secret, SECRET_LEN) == 0);
+	CHECK(memcmp(g, req, nreq) == 0);
+	/* every single-bit flip is caught */
+	unsigned broken = 0;
+	for (size_t i = 0; i < nreq; i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			g[i] ^= (uint8_t)(1u << bit);
+			if (dp_radius_msg_auth_verify(g, nreq, NULL, secret, SECRET_LEN) !=
+			    DP_RADIUS_MA_VALID)
+				broken++;
+			g[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	CHECKF(broken == nreq * 8, "%u of %zu flips detected", broken, nreq * 8);
+	guard_free(g, nreq);
+
+	check_ctx = "ma-response-known-answer";
+	g = guard_copy(acc, nacc);
+	CHECK(dp_radius_msg_auth_verify(g, nacc, req + 4, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_VALID);
+	/* its own (response) authenticator is not the key material */
+	CHECK(dp_radius_msg_auth_verify(g, nacc, NULL, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_INVALID);
+	uint8_t other[16];
+	memcpy(other, req + 4, 16);
+	other[15] ^= 1;
+	CHECK(dp_radius_msg_auth_verify(g, nacc, other, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_INVALID);
+	memset(g + nacc - 16, 0xee, 16);
+	CHECK(dp_radius_msg_auth_sign(g, nacc, req + 4, secret, SECRET_LEN) == 0);
+	CHECK(memcmp(g, acc, nacc) == 0); /* the response authenticator is left alone */
+	guard_free(g, nacc);
+
+	check_ctx = "ma-missing";
+	pkt_init(&p, DP_RADIUS_ACCESS_REQUEST, 1);
+	pkt_str(&p, 1, "bob");
+	pkt_fin(&p);
+	CHECK(dp_radius_msg_auth_verify(p.b, p.n, NULL, secret, SECRET_LEN) == DP_RADIUS_MA_MISSING);
+	CHECK(dp_radius_msg_auth_sign(p.b, p.n, NULL, secret, SECRET_LEN) == -1);
+
+	check_ctx = "ma-malformed";
+	pkt_init(&p, DP_RADIUS_ACCESS_REQUEST, 1);
+	pkt_hex(&p, 80, "00112233445566778899aabbccddee"); /* 17 */
+	pkt_fin(&p);
+	CHECK(dp_radius_msg_auth_verify(p.b, p.n, NULL, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_MALFORMED);
+	pkt_init(&p, DP_RADIUS_ACCESS_REQUEST, 1);
+	pkt_hex(&p, 80, "00112233445566778899aabbccddeeff");
+	pkt_hex(&p, 80, "00112233445566778899aabbccddeeff");
+	pkt_fin(&p);
+	CHECK(dp_radius_msg_auth_verify(p.b, p.n, NULL, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_MALFORMED);
+	CHECK(dp_radius_msg_auth_sign(p.b, p.n, NULL, secret, SECRET_LEN) == -1);
+	CHECK(dp_radius_msg_auth_verify(p.b, p.n + 1, NULL, secret, SECRET_LEN) ==
+	      DP_RADIUS_MA_MALFORMED);
+
+	check_ctx = "ma-sign-roundtrip-max";
+	pkt_init(&p, DP_RADIUS_ACCESS_CHALLENGE, 3);
+	uint8_t big[253];
+	memset(big, 'y', sizeof(big));
+	pkt_hex(&p, 80, "00000000000000000000000000000000");
+	while (p.n + 255 <= DP_RADIUS_MAX_LEN)
+		pkt_attr(&p, 18, big, sizeof(big));
+	pkt_attr(&p, 18, big, DP_RADIUS_MAX_LEN - p.n - 2);
+	pkt_fin(&p);
+	CHECK(p.n == DP_RADIUS_MAX_LEN);
+	CHECK(dp_radius_msg_auth_sign(p.b, p.n, req + 4, secret, SECRET_LEN) == 0);
+	g = guard_copy(p.b, p.n);
+	CHECK(dp_radius_msg_auth_verify(g, p.n, req + 4, secret, SECRET_LEN) == DP_RADIUS_MA_VALID);
+	guard_free(g, p.n);
 }
 
 int main(void)
@@ -647,6 +840,8 @@ int main(void)
 	test_first_wins();
 	test_no_status();
 	test_verify();
+	test_access();
+	test_msg_auth();
 	test_names();
 	return check_done();
 }
