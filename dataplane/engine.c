@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "engine.h"
 
+#include "access.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ struct dup_slot {
 
 struct dp_engine {
 	struct dup_slot dup[DUP_SLOTS];
+	dp_access *access;
 	struct dp_engine_cfg cfg;
 	dp_tracker *tracker;
 	void (*on_reject)(void *ctx, const struct dp_reject_info *r);
@@ -49,7 +52,7 @@ void dp_engine_cfg_default(struct dp_engine_cfg *cfg)
 
 uint64_t dp_counters_malformed(const struct dp_counters *c)
 {
-	uint64_t n = 0;
+	uint64_t n = c->malformed_pppoe + c->malformed_ppp + c->malformed_dhcp4;
 	for (unsigned i = 0; i < DP_FRAME_RES_MAX; i++)
 		if (dp_frame_res_malformed((enum dp_frame_res)i))
 			n += c->malformed_frame[i];
@@ -74,6 +77,12 @@ int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_clos
 		free(e);
 		return err;
 	}
+	err = dp_access_alloc(&e->access);
+	if (err) {
+		dp_tracker_free(e->tracker);
+		free(e);
+		return err;
+	}
 	e->on_reject = on_reject;
 	e->ctx = ctx;
 	e->last_ns = INT64_MIN;
@@ -86,6 +95,7 @@ void dp_engine_free(dp_engine *e)
 	if (!e)
 		return;
 	dp_tracker_free(e->tracker);
+	dp_access_free(e->access);
 	free(e);
 }
 
@@ -118,6 +128,17 @@ static bool dup_seen(dp_engine *e, const struct rt_addr *src, uint16_t sport,
 	s->tag = tag;
 	s->seen_ns = now_ns;
 	return false;
+}
+
+/* The access module counts for itself: fold its counters in. */
+static int sync_access(dp_engine *e, int err)
+{
+	const struct dp_access_counters *ac = dp_access_get_counters(e->access);
+	e->c.malformed_pppoe = ac->malformed_pppoe;
+	e->c.malformed_ppp = ac->malformed_ppp;
+	e->c.malformed_dhcp4 = ac->malformed_dhcp4;
+	e->c.logins_failed = ac->logins_failed;
+	return err;
 }
 
 static bool port_in(const uint16_t *ports, unsigned n, uint16_t p)
@@ -272,9 +293,18 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 	switch (r) {
 	case DP_FRAME_UDP:
 		break;
-	case DP_FRAME_NOT_IP:
+	case DP_FRAME_NOT_IP: {
+		struct dp_l2 l2;
+		if (linktype == DP_LINK_ETHERNET &&
+		    dp_frame_l2(p->data, p->caplen, linktype, &l2) == DP_FRAME_UDP &&
+		    (l2.ethertype == 0x8863 || l2.ethertype == 0x8864)) {
+			e->c.pppoe++;
+			return sync_access(e, dp_access_pppoe(e->access, e->tracker, &l2,
+							       p->ts_ns));
+		}
 		e->c.not_ip++;
 		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
 	case DP_FRAME_NOT_UDP:
 		e->c.not_udp++;
 		return dp_tracker_advance(e->tracker, p->ts_ns);
@@ -294,6 +324,10 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 		if (err)
 			return err;
 		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	if ((f.dport == 67 || f.dport == 68) && (f.sport == 67 || f.sport == 68)) {
+		e->c.dhcp4++;
+		return sync_access(e, dp_access_dhcp4(e->access, e->tracker, &f, p->ts_ns));
 	}
 	if (port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.dport) ||
 	    port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.sport)) {

@@ -51,6 +51,12 @@ struct dp_counters {
 	uint64_t accepted;              /**< fed to the tracker */
 	uint64_t retransmissions;       /**< identical re-sends dropped (RFC 5080 s2.2.2) */
 	uint64_t unknown_client;        /**< listener: no secret for the sender: discarded */
+	uint64_t pppoe;                 /**< PPPoE frames (discovery and session) */
+	uint64_t dhcp4;                 /**< DHCPv4 messages */
+	uint64_t malformed_pppoe;
+	uint64_t malformed_ppp;
+	uint64_t malformed_dhcp4;
+	uint64_t logins_failed;         /**< PAP Nak / CHAP Failure */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */

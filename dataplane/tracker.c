@@ -22,11 +22,16 @@
 #define NS 1000000000LL
 #define DUP_WINDOW_NS NS /* events within 1 s are the same news */
 #define RETRY_WINDOW_NS (60 * NS) /* how long RADIUS clients retransmit */
+#define DP_MAC_SLOTS 65536u
 
 struct sess {
 	struct sess *hnext;
+	struct sess *mnext;   /* MAC index chain */
 	uint64_t hash;
 	uint32_t idx; /* position in the dense arrays */
+	bool has_mac;         /* in the MAC index under mac */
+	uint8_t mac[6];
+	int64_t expires_ns;   /* DHCP lease end, or INT64_MAX */
 	struct rt_session r;
 };
 
@@ -49,6 +54,7 @@ struct dp_tracker {
 
 	struct sess **buckets;
 	size_t nbuckets; /* power of two */
+	struct sess **macs; /* DP_MAC_SLOTS chains */
 	struct sess **dense;
 	int64_t *deadline;
 	size_t nopen, cap;
@@ -90,6 +96,19 @@ static uint64_t key_hash(const struct rt_addr *nas, const char *sid, unsigned le
 	return h;
 }
 
+static const struct rt_addr zero_addr;
+
+/* The NAS part of a session's key: the zero address for PPPoE and DHCP
+ * sessions (their id is unique on its own, and the record's nas_ip, e.g. a
+ * DHCP relay, may change between messages of one binding). */
+static const struct rt_addr *key_nas(const struct rt_session *r)
+{
+	if ((r->session_id.len > 5 && memcmp(r->session_id.v, "dhcp:", 5) == 0) ||
+	    (r->session_id.len > 6 && memcmp(r->session_id.v, "pppoe:", 6) == 0))
+		return &zero_addr;
+	return &r->nas_ip;
+}
+
 static bool addr_eq(const struct rt_addr *a, const struct rt_addr *b)
 {
 	if (a->family != b->family)
@@ -124,10 +143,11 @@ int dp_tracker_alloc(const struct dp_tracker_cfg *cfg, dp_tracker_close_fn on_cl
 	t->cap = 1024;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	t->cbuckets = calloc(t->ncbuckets, sizeof(*t->cbuckets));
+	t->macs = calloc(DP_MAC_SLOTS, sizeof(*t->macs));
 	t->dense = malloc(t->cap * sizeof(*t->dense));
 	t->deadline = malloc(t->cap * sizeof(*t->deadline));
 	t->min_deadline = INT64_MAX;
-	if (!t->buckets || !t->cbuckets || !t->dense || !t->deadline) {
+	if (!t->buckets || !t->cbuckets || !t->dense || !t->deadline || !t->macs) {
 		dp_tracker_free(t);
 		return -ENOMEM;
 	}
@@ -147,6 +167,7 @@ void dp_tracker_free(dp_tracker *t)
 	}
 	free(t->buckets);
 	free(t->cbuckets);
+	free(t->macs);
 	free(t->dense);
 	free(t->deadline);
 	free(t);
@@ -158,7 +179,7 @@ static struct sess *open_find(dp_tracker *t, uint64_t h, const struct rt_addr *n
 			      const char *sid, unsigned sid_len)
 {
 	for (struct sess *s = t->buckets[h & (t->nbuckets - 1)]; s; s = s->hnext)
-		if (s->hash == h && key_eq(&s->r.nas_ip, &s->r.session_id, nas, sid, sid_len))
+		if (s->hash == h && key_eq(key_nas(&s->r), &s->r.session_id, nas, sid, sid_len))
 			return s;
 	return NULL;
 }
@@ -194,8 +215,11 @@ static int open_grow(dp_tracker *t)
 	return 0;
 }
 
-static int64_t sess_deadline(const dp_tracker *t, const struct rt_session *r)
+static int64_t sess_deadline(const dp_tracker *t, const struct sess *s)
 {
+	const struct rt_session *r = &s->r;
+	if (s->expires_ns != INT64_MAX)
+		return s->expires_ns; /* a DHCP lease ends when it ends */
 	int64_t interval = t->cfg.default_interval_ns;
 	if (r->prev_news_ns != RT_TIME_NONE && r->last_news_ns > r->prev_news_ns)
 		interval = r->last_news_ns - r->prev_news_ns;
@@ -214,7 +238,7 @@ static int64_t sess_deadline(const dp_tracker *t, const struct rt_session *r)
 
 static void sess_touch(dp_tracker *t, struct sess *s)
 {
-	int64_t d = sess_deadline(t, &s->r);
+	int64_t d = sess_deadline(t, s);
 	t->deadline[s->idx] = d;
 	if (d < t->min_deadline)
 		t->min_deadline = d;
@@ -231,6 +255,9 @@ static int open_insert(dp_tracker *t, const struct rt_session *r, uint64_t h,
 		return -ENOMEM;
 	s->r = *r;
 	s->hash = h;
+	s->has_mac = false;
+	s->mnext = NULL;
+	s->expires_ns = INT64_MAX;
 	s->idx = (uint32_t)t->nopen;
 	s->hnext = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = s;
@@ -317,7 +344,7 @@ static int closed_grow(dp_tracker *t)
 /* Remember that key (nas, sid) closed at stop_ns. */
 static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r)
 {
-	struct closed *c = closed_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len);
+	struct closed *c = closed_find(t, h, key_nas(r), r->session_id.v, r->session_id.len);
 	if (c) {
 		closed_unlink(t, c);
 	} else {
@@ -325,7 +352,7 @@ static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r
 		if (!c)
 			return -ENOMEM;
 		c->hash = h;
-		c->nas = r->nas_ip;
+		c->nas = *key_nas(r);
 		c->sid_len = r->session_id.len;
 		memcpy(c->sid, r->session_id.v, r->session_id.len);
 	}
@@ -354,6 +381,56 @@ static void closed_prune(dp_tracker *t)
 
 /* ---- closing ------------------------------------------------------------ */
 
+/* ---- MAC index (fusion of RADIUS with PPPoE/DHCP, ACCESS.md) ----------- */
+
+static size_t mac_slot(const uint8_t mac[6])
+{
+	uint64_t h = 0;
+	for (unsigned i = 0; i < 6; i++)
+		h = (h << 8) | mac[i];
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 40) & (DP_MAC_SLOTS - 1);
+}
+
+static void mac_unlink(dp_tracker *t, struct sess *s)
+{
+	if (!s->has_mac)
+		return;
+	struct sess **pp = &t->macs[mac_slot(s->mac)];
+	while (*pp && *pp != s)
+		pp = &(*pp)->mnext;
+	if (*pp)
+		*pp = s->mnext;
+	s->has_mac = false;
+}
+
+static void mac_link(dp_tracker *t, struct sess *s, const uint8_t mac[6])
+{
+	if (s->has_mac && memcmp(s->mac, mac, 6) == 0)
+		return;
+	mac_unlink(t, s);
+	memcpy(s->mac, mac, 6);
+	s->has_mac = true;
+	size_t k = mac_slot(mac);
+	s->mnext = t->macs[k];
+	t->macs[k] = s;
+}
+
+static bool is_radius(const struct sess *s)
+{
+	return (s->r.sources & RT_SRC_RADIUS) != 0;
+}
+
+/* An open session with this MAC on the other side of the fusion: a RADIUS
+ * session when `radius`, else a PPPoE/DHCP one. */
+static struct sess *mac_find(dp_tracker *t, const uint8_t mac[6], bool radius)
+{
+	for (struct sess *s = t->macs[mac_slot(mac)]; s; s = s->mnext)
+		if (s->has_mac && memcmp(s->mac, mac, 6) == 0 && is_radius(s) == radius)
+			return s;
+	return NULL;
+}
+
 /* Close s at stop_ns with cause; frees s. */
 static int sess_close(dp_tracker *t, struct sess *s, int64_t stop_ns, unsigned cause)
 {
@@ -361,6 +438,7 @@ static int sess_close(dp_tracker *t, struct sess *s, int64_t stop_ns, unsigned c
 		stop_ns = s->r.start_ns;
 	s->r.stop_ns = stop_ns;
 	s->r.stop_cause = (uint8_t)cause;
+	mac_unlink(t, s);
 	open_unlink(t, s);
 	t->st.closed++;
 	int err = closed_remember(t, s->hash, &s->r);
@@ -383,9 +461,15 @@ static int sweep(dp_tracker *t)
 	for (size_t i = 0; i < t->nopen;) {
 		if (now > t->deadline[i]) {
 			struct sess *s = t->dense[i];
-			t->st.orphaned++;
+			int err;
 			/* sess_close moves the last entry into slot i */
-			int err = sess_close(t, s, s->r.last_news_ns, RT_CAUSE_ORPHAN_TIMEOUT);
+			if (s->expires_ns != INT64_MAX) {
+				t->st.leases_expired++;
+				err = sess_close(t, s, s->expires_ns, RT_CAUSE_LEASE_EXPIRED);
+			} else {
+				t->st.orphaned++;
+				err = sess_close(t, s, s->r.last_news_ns, RT_CAUSE_ORPHAN_TIMEOUT);
+			}
 			if (err)
 				return err;
 			continue;
@@ -490,7 +574,7 @@ static int sess_open(dp_tracker *t, const struct dp_acct_msg *m, uint64_t h,
 	memset(&r, 0, sizeof(r));
 	r.start_ns = start_ns;
 	r.stop_ns = RT_TIME_NONE;
-	r.nas_ip = m->nas;
+	r.nas_ip = m->has_nas_rec ? m->nas_rec : m->nas;
 	rt_text_set(&r.session_id, m->session_id.p, m->session_id.len);
 	r.auth = m->auth;
 	r.last_news_ns = m->event_ns;
@@ -515,8 +599,57 @@ static int nas_reboot(dp_tracker *t, const struct dp_acct_msg *m)
 	return 0;
 }
 
+/* o (PPPoE/DHCP) is the same session as rad (RADIUS): rad keeps its
+ * record and gains o's source and what it lacks; o is dropped, and its key
+ * remembered as closed "forever" so its later frames change nothing. */
+static int absorb(dp_tracker *t, struct sess *rad, struct sess *o)
+{
+	rad->r.sources |= o->r.sources;
+	if (!rad->r.has_ipv4 && o->r.has_ipv4) {
+		rad->r.has_ipv4 = true;
+		memcpy(rad->r.ipv4, o->r.ipv4, 4);
+	}
+	if (!rad->r.nas_port_id.len && o->r.nas_port_id.len)
+		rad->r.nas_port_id = o->r.nas_port_id;
+	mac_unlink(t, o);
+	open_unlink(t, o);
+	o->r.stop_ns = INT64_MAX;
+	int err = closed_remember(t, o->hash, &o->r);
+	free(o);
+	t->st.fused++;
+	return err;
+}
+
+/* After m opened or updated s: lease end, MAC index and fusion
+ * (ACCESS.md).  *gone is set when s itself was absorbed. */
+static int after_update(dp_tracker *t, struct sess *s, const struct dp_acct_msg *m, bool *gone)
+{
+	*gone = false;
+	if (m->has_expires) {
+		s->expires_ns = m->expires_ns;
+		sess_touch(t, s);
+	}
+	if (is_radius(s)) {
+		if (!s->r.has_calling_mac)
+			return 0;
+		mac_link(t, s, s->r.calling_mac);
+		struct sess *o = mac_find(t, s->r.calling_mac, false);
+		return o ? absorb(t, s, o) : 0;
+	}
+	if (!m->has_client_mac)
+		return 0;
+	struct sess *rad = mac_find(t, m->client_mac, true);
+	if (rad) {
+		*gone = true;
+		return absorb(t, rad, s);
+	}
+	mac_link(t, s, m->client_mac);
+	return 0;
+}
+
 int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 {
+	bool gone;
 	int err = dp_tracker_advance(t, m->capture_ns);
 	if (err)
 		return err;
@@ -561,6 +694,8 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			return 0;
 		}
 		err = sess_open(t, m, h, ev, &s);
+		if (!err)
+			err = after_update(t, s, m, &gone);
 		break;
 
 	case DP_ACCT_INTERIM:
@@ -573,7 +708,8 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			} else {
 				t->st.duplicates++;
 			}
-			return take_cb_err(t);
+			err = after_update(t, s, m, &gone);
+			return err ? err : take_cb_err(t);
 		}
 		if (c && s0 < c->stop_ns) {
 			t->st.duplicates++; /* Interim after Stop never reopens */
@@ -581,12 +717,16 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 		}
 		t->st.interim_without_start++;
 		err = sess_open(t, m, h, s0, &s);
+		if (!err)
+			err = after_update(t, s, m, &gone);
 		break;
 
 	case DP_ACCT_STOP:
 		if (s) {
 			sess_update(&s->r, m);
-			err = sess_close(t, s, ev, m->has_cause ? m->cause : RT_CAUSE_NONE);
+			err = after_update(t, s, m, &gone);
+			if (!err && !gone)
+				err = sess_close(t, s, ev, m->has_cause ? m->cause : RT_CAUSE_NONE);
 			break;
 		}
 		if (c && s0 < c->stop_ns) {
@@ -608,8 +748,8 @@ int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *r)
 {
 	if (r->stop_ns == RT_TIME_NONE)
 		return -EINVAL;
-	uint64_t h = key_hash(&r->nas_ip, r->session_id.v, r->session_id.len);
-	struct closed *c = closed_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len);
+	uint64_t h = key_hash(key_nas(r), r->session_id.v, r->session_id.len);
+	struct closed *c = closed_find(t, h, key_nas(r), r->session_id.v, r->session_id.len);
 	if (c && c->stop_ns >= r->stop_ns)
 		return 0; /* a later session of the key is already known */
 	int64_t saved = t->now_ns;
@@ -622,8 +762,8 @@ int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *r)
 
 int dp_tracker_resume(dp_tracker *t, const struct rt_session *r)
 {
-	uint64_t h = key_hash(&r->nas_ip, r->session_id.v, r->session_id.len);
-	if (open_find(t, h, &r->nas_ip, r->session_id.v, r->session_id.len))
+	uint64_t h = key_hash(key_nas(r), r->session_id.v, r->session_id.len);
+	if (open_find(t, h, key_nas(r), r->session_id.v, r->session_id.len))
 		return -EEXIST;
 	struct rt_session c = *r;
 	c.stop_ns = RT_TIME_NONE;

@@ -78,6 +78,15 @@ struct dp_acct_msg {
 	uint8_t ipv6_addr[16];
 	struct rt_prefix6 ipv6_prefix;
 	struct rt_prefix6 delegated_prefix;
+
+	/* PPPoE and DHCP sessions (dataplane/ACCESS.md).  Their key NAS is
+	 * the zero address; the record's nas_ip may still be set. */
+	bool has_nas_rec;
+	struct rt_addr nas_rec;    /**< record nas_ip when it differs from the key */
+	bool has_client_mac;
+	uint8_t client_mac[6];     /**< PPPoE client / DHCP chaddr: fusion with RADIUS */
+	bool has_expires;
+	int64_t expires_ns;        /**< DHCP lease end: closes as lease-expired */
 };
 
 struct dp_tracker_cfg {
@@ -99,6 +108,8 @@ struct dp_tracker_stats {
 	uint64_t interim_without_start;
 	uint64_t nas_reboots;
 	uint64_t orphaned;
+	uint64_t leases_expired;
+	uint64_t fused;             /**< PPPoE/DHCP sessions merged into RADIUS ones */
 	uint64_t open_now;
 };
 

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * PPPoE/PPP and DHCPv4 session state (rules: dataplane/ACCESS.md).
+ *
+ * Two small tables, chained hashes with entries allocated when a login or a
+ * binding appears: PPPoE entries keyed by (client MAC, session id), with the
+ * discovery stage keyed by the client MAC (session id 0) until PADS assigns
+ * one; DHCP bindings keyed by the client hardware address.
+ */
+#include "access.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "dhcp4.h"
+#include "ppp.h"
+#include "pppoe.h"
+#include "radius.h"
+
+#define NS 1000000000LL
+#define SLOTS 16384u
+#define IDLE_NS (3600 * NS) /* a login in progress idle this long is dropped */
+
+struct entry {
+	struct entry *next;
+	uint8_t mac[6];       /* client MAC / chaddr */
+	uint16_t sid;         /* PPPoE session id (0: discovery stage) */
+	uint8_t kind;         /* 1 PPPoE, 2 DHCP */
+	bool authed;          /* PPPoE: session recorded */
+	bool has_ip;
+	uint8_t ip[4];
+	int64_t last_ns;
+	int64_t lease_end_ns; /* DHCP */
+	struct rt_text account, circuit, remote, ac_name, subscriber;
+	bool has_nas;
+	struct rt_addr nas;   /* DHCP relay */
+};
+
+struct dp_access {
+	struct entry *slots[SLOTS];
+	struct dp_access_counters c;
+	int64_t last_prune_ns;
+	char sid_buf[64];
+	char mac_buf[18];
+};
+
+int dp_access_alloc(dp_access **ret)
+{
+	dp_access *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*ret = a;
+	return 0;
+}
+
+void dp_access_free(dp_access *a)
+{
+	if (!a)
+		return;
+	for (unsigned i = 0; i < SLOTS; i++)
+		for (struct entry *e = a->slots[i], *n; e; e = n) {
+			n = e->next;
+			free(e);
+		}
+	free(a);
+}
+
+const struct dp_access_counters *dp_access_get_counters(const dp_access *a)
+{
+	return &a->c;
+}
+
+static unsigned slot(const uint8_t mac[6], uint16_t sid, uint8_t kind)
+{
+	uint64_t h = kind;
+	for (unsigned i = 0; i < 6; i++)
+		h = h * 131 + mac[i];
+	h = h * 65599 + sid;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (unsigned)(h >> 50) & (SLOTS - 1);
+}
+
+static struct entry *find(dp_access *a, const uint8_t mac[6], uint16_t sid, uint8_t kind)
+{
+	for (struct entry *e = a->slots[slot(mac, sid, kind)]; e; e = e->next)
+		if (e->kind == kind && e->sid == sid && memcmp(e->mac, mac, 6) == 0)
+			return e;
+	return NULL;
+}
+
+static struct entry *get(dp_access *a, const uint8_t mac[6], uint16_t sid, uint8_t kind,
+			 int64_t now)
+{
+	struct entry *e = find(a, mac, sid, kind);
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	memcpy(e->mac, mac, 6);
+	e->sid = sid;
+	e->kind = kind;
+	e->last_ns = now;
+	unsigned k = slot(mac, sid, kind);
+	e->next = a->slots[k];
+	a->slots[k] = e;
+	return e;
+}
+
+static void drop(dp_access *a, struct entry *e)
+{
+	struct entry **pp = &a->slots[slot(e->mac, e->sid, e->kind)];
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	free(e);
+}
+
+/* Logins that never finished and bindings long gone: bounded memory. */
+static void prune(dp_access *a, int64_t now)
+{
+	if (now - a->last_prune_ns < 60 * NS)
+		return;
+	a->last_prune_ns = now;
+	for (unsigned i = 0; i < SLOTS; i++)
+		for (struct entry **pp = &a->slots[i]; *pp;) {
+			struct entry *e = *pp;
+			bool stale = e->kind == 1 ? (!e->authed && now - e->last_ns > IDLE_NS)
+						  : (now > e->lease_end_ns + IDLE_NS);
+			if (stale) {
+				*pp = e->next;
+				free(e);
+			} else {
+				pp = &e->next;
+			}
+		}
+}
+
+static void set_view_text(struct rt_text *t, struct rt_view v)
+{
+	if (v.len)
+		rt_text_set(t, v.p, v.len);
+}
+
+static struct rt_view view(const struct rt_text *t)
+{
+	struct rt_view v = {t->v, t->len};
+	return v;
+}
+
+static const char *mac_str(dp_access *a, const uint8_t m[6])
+{
+	snprintf(a->mac_buf, sizeof(a->mac_buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+		 m[2], m[3], m[4], m[5]);
+	return a->mac_buf;
+}
+
+static void msg_init(struct dp_acct_msg *m, uint32_t status, int64_t ts, uint8_t source)
+{
+	memset(m, 0, sizeof(*m));
+	m->status = status;
+	m->capture_ns = ts;
+	m->event_ns = ts;
+	m->auth = RT_AUTH_NONE;
+	m->source = source;
+}
+
+/* ---- PPPoE ---------------------------------------------------------------- */
+
+static int pppoe_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t status, int64_t ts,
+		      unsigned cause)
+{
+	struct dp_acct_msg m;
+	msg_init(&m, status, ts, RT_SRC_PPPOE);
+	char mac[18];
+	memcpy(mac, mac_str(a, e->mac), sizeof(mac));
+	int n = snprintf(a->sid_buf, sizeof(a->sid_buf), "pppoe:%s:%u", mac, e->sid);
+	m.session_id.p = a->sid_buf;
+	m.session_id.len = (uint8_t)n;
+	m.account = view(&e->account);
+	/* calling number: Agent-Remote-ID, else Agent-Circuit-ID, else the MAC */
+	if (e->remote.len)
+		m.calling_number = view(&e->remote);
+	else if (e->circuit.len)
+		m.calling_number = view(&e->circuit);
+	else {
+		m.calling_number.p = a->mac_buf;
+		m.calling_number.len = 17;
+	}
+	m.nas_port_id = view(&e->circuit);
+	m.nas_id = view(&e->ac_name);
+	m.has_ipv4 = e->has_ip;
+	memcpy(m.ipv4, e->ip, 4);
+	m.has_client_mac = true;
+	memcpy(m.client_mac, e->mac, 6);
+	if (status == DP_ACCT_STOP && cause) {
+		m.has_cause = true;
+		m.cause = cause;
+	}
+	return dp_tracker_acct(t, &m);
+}
+
+static int pppoe_discovery(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
+			   const struct dp_pppoe *p, int64_t ts)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct entry *e;
+	switch (p->code) {
+	case DP_PPPOE_PADI:
+	case DP_PPPOE_PADR:
+		/* from the client: its line identity (TR-101, inserted by the
+		 * access node) for the session PADS will open */
+		e = get(a, l2->src, 0, 1, ts);
+		if (!e)
+			return -ENOMEM;
+		e->last_ns = ts;
+		if (p->has_tr101) {
+			e->circuit.len = 0;
+			e->remote.len = 0;
+			set_view_text(&e->circuit, p->circuit_id);
+			set_view_text(&e->remote, p->remote_id);
+		}
+		return 0;
+	case DP_PPPOE_PADO:
+	case DP_PPPOE_PADS: {
+		if (memcmp(l2->dst, bcast, 6) == 0)
+			return 0;
+		e = get(a, l2->dst, 0, 1, ts);
+		if (!e)
+			return -ENOMEM;
+		e->last_ns = ts;
+		if (p->ac_name.len) {
+			e->ac_name.len = 0;
+			set_view_text(&e->ac_name, p->ac_name);
+		}
+		if (p->code != DP_PPPOE_PADS || p->session_id == 0)
+			return 0;
+		struct entry *s = get(a, l2->dst, p->session_id, 1, ts);
+		if (!s)
+			return -ENOMEM;
+		s->last_ns = ts;
+		s->circuit = e->circuit;
+		s->remote = e->remote;
+		s->ac_name = e->ac_name;
+		return 0;
+	}
+	case DP_PPPOE_PADT: {
+		/* either direction: the client is the side with the session */
+		e = find(a, l2->src, p->session_id, 1);
+		if (!e)
+			e = find(a, l2->dst, p->session_id, 1);
+		if (!e)
+			return 0;
+		int err = e->authed ? pppoe_emit(a, t, e, DP_ACCT_STOP, ts, RT_CAUSE_PADT) : 0;
+		drop(a, e);
+		return err;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int pppoe_session(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
+			 const struct dp_pppoe *p, int64_t ts)
+{
+	if (p->ppp_protocol == 0x0021 || p->ppp_protocol == 0x0057)
+		return 0; /* subscriber data */
+	struct dp_ppp ppp;
+	struct dp_cur in = dp_cur_make(p->ppp_payload, p->ppp_len);
+	enum dp_ppp_fail f = dp_ppp_decode(p->ppp_protocol, &in, &ppp);
+	if (f == DP_PPP_NOT_CONTROL)
+		return 0;
+	if (f != DP_PPP_OK) {
+		a->c.malformed_ppp++;
+		return 0;
+	}
+	a->c.ppp_control++;
+	/* upstream when the sender is the session's client */
+	bool up = true;
+	struct entry *e = find(a, l2->src, p->session_id, 1);
+	if (!e) {
+		e = find(a, l2->dst, p->session_id, 1);
+		up = false;
+	}
+	if (!e) {
+		/* a session whose discovery we did not see: learn it from the
+		 * client's first control frame (PAP/CHAP come from the client) */
+		if (!((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_REQ) ||
+		      (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_RESPONSE)))
+			return 0;
+		e = get(a, l2->src, p->session_id, 1, ts);
+		if (!e)
+			return -ENOMEM;
+		up = true;
+	}
+	e->last_ns = ts;
+	switch (ppp.protocol) {
+	case DP_PPP_PAP:
+		if (up && ppp.code == DP_PPP_PAP_REQ) {
+			e->account.len = 0;
+			set_view_text(&e->account, ppp.name);
+		} else if (!up && ppp.code == DP_PPP_PAP_ACK && !e->authed && e->account.len) {
+			e->authed = true;
+			return pppoe_emit(a, t, e, DP_ACCT_START, ts, 0);
+		} else if (!up && ppp.code == DP_PPP_PAP_NAK) {
+			a->c.logins_failed++;
+		}
+		return 0;
+	case DP_PPP_CHAP:
+		if (up && ppp.code == DP_PPP_CHAP_RESPONSE) {
+			e->account.len = 0;
+			set_view_text(&e->account, ppp.name);
+		} else if (!up && ppp.code == DP_PPP_CHAP_SUCCESS && !e->authed &&
+			   e->account.len) {
+			e->authed = true;
+			return pppoe_emit(a, t, e, DP_ACCT_START, ts, 0);
+		} else if (!up && ppp.code == DP_PPP_CHAP_FAILURE) {
+			a->c.logins_failed++;
+		}
+		return 0;
+	case DP_PPP_IPCP:
+		/* RFC 1332: the BRAS acks the address the client asked for */
+		if (!up && ppp.code == DP_PPP_CONF_ACK && ppp.has_ip) {
+			e->has_ip = true;
+			memcpy(e->ip, ppp.ip, 4);
+			if (e->authed)
+				return pppoe_emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
+		}
+		return 0;
+	case DP_PPP_LCP:
+		if (ppp.code == DP_PPP_TERM_REQ) {
+			int err = e->authed ? pppoe_emit(a, t, e, DP_ACCT_STOP, ts,
+							 up ? 1 /* User-Request */
+							    : 10 /* NAS-Request */)
+					    : 0;
+			drop(a, e);
+			return err;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int dp_access_pppoe(dp_access *a, dp_tracker *t, const struct dp_l2 *l2, int64_t ts_ns)
+{
+	struct dp_pppoe p;
+	struct dp_cur in = dp_cur_make(l2->payload, l2->payload_len);
+	a->c.pppoe_frames++;
+	prune(a, ts_ns);
+	if (dp_pppoe_decode(l2->ethertype, &in, &p) != DP_PPPOE_OK) {
+		a->c.malformed_pppoe++;
+		return dp_tracker_advance(t, ts_ns);
+	}
+	int err = l2->ethertype == 0x8863 ? pppoe_discovery(a, t, l2, &p, ts_ns)
+					   : pppoe_session(a, t, l2, &p, ts_ns);
+	return err ? err : dp_tracker_advance(t, ts_ns);
+}
+
+/* ---- DHCPv4 --------------------------------------------------------------- */
+
+static int dhcp_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t status, int64_t ts,
+		     unsigned cause)
+{
+	struct dp_acct_msg m;
+	msg_init(&m, status, ts, RT_SRC_DHCP);
+	char mac[18];
+	memcpy(mac, mac_str(a, e->mac), sizeof(mac));
+	int n = snprintf(a->sid_buf, sizeof(a->sid_buf), "dhcp:%s", mac);
+	m.session_id.p = a->sid_buf;
+	m.session_id.len = (uint8_t)n;
+	/* the line identity stands in for an unmapped account */
+	const struct rt_text *acct = e->remote.len ? &e->remote
+				     : e->circuit.len ? &e->circuit
+				     : e->subscriber.len ? &e->subscriber : NULL;
+	if (acct) {
+		m.account = view(acct);
+	} else {
+		m.account.p = a->mac_buf;
+		m.account.len = 17;
+	}
+	if (e->remote.len)
+		m.calling_number = view(&e->remote);
+	else if (e->circuit.len)
+		m.calling_number = view(&e->circuit);
+	else {
+		m.calling_number.p = a->mac_buf;
+		m.calling_number.len = 17;
+	}
+	m.nas_port_id = view(&e->circuit);
+	if (e->has_nas) {
+		m.has_nas_rec = true;
+		m.nas_rec = e->nas;
+	}
+	m.has_ipv4 = e->has_ip;
+	memcpy(m.ipv4, e->ip, 4);
+	m.has_client_mac = true;
+	memcpy(m.client_mac, e->mac, 6);
+	if (status != DP_ACCT_STOP) {
+		m.has_expires = true;
+		m.expires_ns = e->lease_end_ns;
+	} else if (cause) {
+		m.has_cause = true;
+		m.cause = cause;
+	}
+	return dp_tracker_acct(t, &m);
+}
+
+int dp_access_dhcp4(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns)
+{
+	struct dp_dhcp4 d;
+	struct dp_cur in = dp_cur_make(f->payload, f->payload_len);
+	prune(a, ts_ns);
+	if (dp_dhcp4_decode(&in, &d) != DP_DHCP4_OK) {
+		a->c.malformed_dhcp4++;
+		return dp_tracker_advance(t, ts_ns);
+	}
+	a->c.dhcp4_messages++;
+	if (d.htype != 1 || d.hlen != 6)
+		return dp_tracker_advance(t, ts_ns); /* not Ethernet: no MAC to key on */
+	static const uint8_t zero4[4];
+	struct entry *e = find(a, d.chaddr, 0, 2);
+	if (e && ts_ns > e->lease_end_ns) {
+		drop(a, e); /* the tracker closed it as lease-expired */
+		e = NULL;
+	}
+	int err = 0;
+	if (d.op == 2 && d.msg_type == DP_DHCP4_ACK && memcmp(d.yiaddr, zero4, 4) != 0) {
+		uint32_t lease = d.has_lease_time ? d.lease_time : 86400;
+		int64_t end = lease == 0xffffffffu ? INT64_MAX / 2 : ts_ns + (int64_t)lease * NS;
+		if (e && e->has_ip && memcmp(e->ip, d.yiaddr, 4) != 0) {
+			/* another address: the old binding ends here */
+			err = dhcp_emit(a, t, e, DP_ACCT_STOP, ts_ns, 10 /* NAS-Request */);
+			drop(a, e);
+			e = NULL;
+			if (err)
+				return err;
+		}
+		bool renew = e && e->has_ip;
+		if (!e) {
+			e = get(a, d.chaddr, 0, 2, ts_ns);
+			if (!e)
+				return -ENOMEM;
+		}
+		e->has_ip = true;
+		memcpy(e->ip, d.yiaddr, 4);
+		e->lease_end_ns = end;
+		e->last_ns = ts_ns;
+		if (d.has_relay_info) {
+			e->circuit.len = e->remote.len = e->subscriber.len = 0;
+			set_view_text(&e->circuit, d.circuit_id);
+			set_view_text(&e->remote, d.remote_id);
+			set_view_text(&e->subscriber, d.subscriber_id);
+		}
+		if (memcmp(d.giaddr, zero4, 4) != 0) {
+			e->has_nas = true;
+			e->nas.family = 4;
+			memset(e->nas.a, 0, sizeof(e->nas.a));
+			memcpy(e->nas.a, d.giaddr, 4);
+		}
+		err = dhcp_emit(a, t, e, renew ? DP_ACCT_INTERIM : DP_ACCT_START, ts_ns, 0);
+	} else if (d.op == 1 && (d.msg_type == DP_DHCP4_RELEASE || d.msg_type == DP_DHCP4_DECLINE)) {
+		if (e && e->has_ip) {
+			err = dhcp_emit(a, t, e, DP_ACCT_STOP, ts_ns,
+					d.msg_type == DP_DHCP4_RELEASE ? RT_CAUSE_RELEASE
+								       : 17 /* User-Error */);
+			drop(a, e);
+		}
+	} else if (d.op == 1 && d.has_relay_info) {
+		/* the relay's option 82 on requests: keep it for the ACK */
+		struct entry *x = e ? e : get(a, d.chaddr, 0, 2, ts_ns);
+		if (!x)
+			return -ENOMEM;
+		if (!e)
+			x->lease_end_ns = ts_ns + IDLE_NS; /* a request, no lease yet */
+		x->circuit.len = x->remote.len = x->subscriber.len = 0;
+		set_view_text(&x->circuit, d.circuit_id);
+		set_view_text(&x->remote, d.remote_id);
+		set_view_text(&x->subscriber, d.subscriber_id);
+	}
+	return err ? err : dp_tracker_advance(t, ts_ns);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/**
+ * @file access.h
+ * @brief PPPoE/PPP and DHCPv4 sessions: the state machines of
+ *        dataplane/ACCESS.md, turned into tracker messages.
+ *
+ * Login state lives here until a session is worth recording (PPPoE: after
+ * PAP/CHAP success; DHCP: at the ACK), then the tracker owns the session
+ * (orphans, lease expiry, fusion with RADIUS by MAC).  One entry per login
+ * in progress or session (allocated when it appears, never per packet);
+ * entries idle for an hour are dropped.
+ */
+#ifndef DP_ACCESS_H
+#define DP_ACCESS_H
+
+#include <stdint.h>
+
+#include "frame.h"
+#include "tracker.h"
+
+typedef struct dp_access dp_access;
+
+struct dp_access_counters {
+	uint64_t pppoe_frames;
+	uint64_t ppp_control;
+	uint64_t dhcp4_messages;
+	uint64_t logins_failed;     /**< PAP Nak / CHAP Failure */
+	uint64_t malformed_pppoe;
+	uint64_t malformed_ppp;
+	uint64_t malformed_dhcp4;
+};
+
+int dp_access_alloc(dp_access **ret);
+void dp_access_free(dp_access *a);
+
+/** A PPPoE frame (ethertype 0x8863/0x8864).  @return 0 or a tracker error */
+int dp_access_pppoe(dp_access *a, dp_tracker *t, const struct dp_l2 *l2, int64_t ts_ns);
+
+/** A DHCPv4 message (UDP 67/68).  @return 0 or a tracker error */
+int dp_access_dhcp4(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);
+
+const struct dp_access_counters *dp_access_get_counters(const dp_access *a);
+
+#endif
