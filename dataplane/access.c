@@ -200,6 +200,7 @@ static int pppoe_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t sta
 		m.has_cause = true;
 		m.cause = cause;
 	}
+	m.keepalive = status == DP_ACCT_INTERIM;
 	return dp_tracker_acct(t, &m);
 }
 
@@ -330,16 +331,17 @@ static int pppoe_session(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 				return pppoe_emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
 		}
 		return 0;
-	case DP_PPP_LCP:
-		if (ppp.code == DP_PPP_TERM_REQ) {
-			int err = e->authed ? pppoe_emit(a, t, e, DP_ACCT_STOP, ts,
-							 up ? 1 /* User-Request */
-							    : 10 /* NAS-Request */)
-					    : 0;
-			drop(a, e);
-			return err;
+	case DP_PPP_LCP: {
+		if (ppp.code != DP_PPP_TERM_REQ) {
+			/* echoes and the rest of LCP: the session is alive */
+			return e->authed ? pppoe_emit(a, t, e, DP_ACCT_INTERIM, ts, 0) : 0;
 		}
-		return 0;
+		int err = e->authed ? pppoe_emit(a, t, e, DP_ACCT_STOP, ts,
+						 up ? 1 /* User-Request */ : 10 /* NAS-Request */)
+				    : 0;
+		drop(a, e);
+		return err;
+	}
 	default:
 		return 0;
 	}
@@ -406,6 +408,7 @@ static int dhcp_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t stat
 		m.has_cause = true;
 		m.cause = cause;
 	}
+	m.keepalive = status == DP_ACCT_INTERIM;
 	return dp_tracker_acct(t, &m);
 }
 

@@ -699,6 +699,15 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 		break;
 
 	case DP_ACCT_INTERIM:
+		if (s && m->keepalive) {
+			sess_update(&s->r, m);
+			if (ev > s->r.last_news_ns) {
+				s->r.last_news_ns = ev;
+				sess_touch(t, s);
+			}
+			err = after_update(t, s, m, &gone);
+			return err ? err : take_cb_err(t);
+		}
 		if (s) {
 			sess_update(&s->r, m);
 			if (ev > s->r.last_news_ns + DUP_WINDOW_NS) {
@@ -712,7 +721,10 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			return err ? err : take_cb_err(t);
 		}
 		if (c && s0 < c->stop_ns) {
-			t->st.duplicates++; /* Interim after Stop never reopens */
+			/* Interim after Stop never reopens (keepalives of a session
+			 * fused into a RADIUS one land here too: not duplicates) */
+			if (!m->keepalive)
+				t->st.duplicates++;
 			return 0;
 		}
 		t->st.interim_without_start++;

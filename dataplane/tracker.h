@@ -87,6 +87,10 @@ struct dp_acct_msg {
 	uint8_t client_mac[6];     /**< PPPoE client / DHCP chaddr: fusion with RADIUS */
 	bool has_expires;
 	int64_t expires_ns;        /**< DHCP lease end: closes as lease-expired */
+	/** An Interim that is news by nature (PPP keepalive, IPCP address,
+	 *  DHCP renewal): it moves the last news forward but neither counts
+	 *  as a duplicate nor teaches an interim interval. */
+	bool keepalive;
 };
 
 struct dp_tracker_cfg {

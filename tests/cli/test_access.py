@@ -15,13 +15,20 @@ Cases:
  5 DHCPv4 lease expiry on the capture clock; direct clients without option
    82; an ACK with another yiaddr; DECLINE
  6 fusion of PPPoE with RADIUS accounting
- 7 malformed PPPoE/DHCP frames: counted, no crash, no record"""
+ 7 malformed PPPoE/DHCP frames: counted, no crash, no record
+ 8 TR-101 of the PADR over the PADI's, AC-Name of the PADS over the PADO's,
+   circuit-id-only lines; DHCP account fallbacks (circuit id, Subscriber-ID);
+   INFORM/NAK make no binding
+ 8c PPPoE orphans: closed at their last frame after 3 h of silence; a
+   session kept alive by LCP echoes is no orphan
+ 8f a 24 h DHCP lease is open all along, however quiet the client
+ 9 fusion of DHCP with RADIUS (ipv4 and nas_port_id filled from DHCP); no
+   fusion with a PPPoE session that ended before RADIUS started"""
 import datetime
 import json
 import os
 import re
 import struct
-import sys
 from rtlib import *
 
 KEYS = ["account", "ipv4", "ipv6_prefix", "delegated_prefix", "ipv6_addr",
@@ -589,5 +596,174 @@ f7.append((T0 + 5 * S, udp_eth(BCAST, SERVER_MAC, SRV5, "255.255.255.255", 67, 6
 s, out, _ = ingest("c7-malformed", f7)
 summary_counts("c7", s, 0, 0, malformed=len(f7))
 compare("c7 malformed", out, [])
+
+# ---- 8: finer points of the rules (ACCESS.md) ----------------------------------
+# 8a: TR-101 of the PADR wins over the PADI's; AC-Name of the PADS wins over
+#     the PADO's; with only a circuit id, calling_number is the circuit id
+C8A = "aa:bb:00:00:08:0a"
+f8, tm8a, t = pppoe_session_frames(client=C8A, bras=BRAS, sid=0x81, t=T0, ac_name=b"PADO-NAME",
+                                   account=b"dave@isp", addr="100.64.8.1")
+for i, (tt, fr_) in enumerate(f8):
+    b = bytearray(fr_)
+    code = b[15] if b[12:14] == b"\x88\x63" else None
+    if code == PADI:
+        f8[i] = (tt, eth(BCAST, C8A, 0x8863, pppoe_disc(PADI, 0, [
+            tag(0x0101, b""), tr101(b"padi-circuit", b"padi-remote")])))
+    elif code == PADR:
+        f8[i] = (tt, eth(BRAS, C8A, 0x8863, pppoe_disc(PADR, 0, [
+            tag(0x0101, b""), tag(0x0104, bytes(range(16))), tr101(b"padr-circuit", None)])))
+    elif code == PADS:
+        f8[i] = (tt, eth(C8A, BRAS, 0x8863, pppoe_disc(PADS, 0x81, [
+            tag(0x0101, b""), tag(0x0102, b"PADS-NAME")])))
+# 8b: TR-101 only in the PADI (the PADR has none); the PADS has no AC-Name
+C8B = "aa:bb:00:00:08:0b"
+f8b, tm8b, t8b = pppoe_session_frames(client=C8B, bras=BRAS, sid=0x82, t=T0 + 20 * S,
+                                      ac_name=b"PADO-ONLY", account=b"erin", addr="100.64.8.2")
+for i, (tt, fr_) in enumerate(f8b):
+    code = fr_[15] if fr_[12:14] == b"\x88\x63" else None
+    if code == PADI:
+        f8b[i] = (tt, eth(BCAST, C8B, 0x8863, pppoe_disc(PADI, 0, [
+            tag(0x0101, b""), tr101(b"only-padi-circuit", b"only-padi-remote")])))
+    elif code == PADS:
+        f8b[i] = (tt, eth(C8B, BRAS, 0x8863, pppoe_disc(PADS, 0x82, [tag(0x0101, b"")])))
+f8 += f8b
+# 8d: DHCP account falls back to the circuit id, then to the Subscriber-ID
+#     (RFC 3993, sub-option 6); calling_number skips the Subscriber-ID
+C8D, C8E = "aa:bb:00:00:08:0d", "aa:bb:00:00:08:0e"
+sub8e = dopt(82, bytes([6, 7]) + b"sub-8e1")
+f8 += [relayed(T0 + 100 * S, REQUEST, 0x8D, chaddr=C8D, opt82=o82(b"olt-1:8d", None),
+               opts=[dopt(50, ip4("100.65.8.13"))]),
+       relayed(T0 + 100 * S + 1000, ACK, 0x8D, chaddr=C8D, yiaddr="100.65.8.13",
+               opt82=o82(b"olt-1:8d", None), opts=lease_opts(86400)),
+       relayed(T0 + 101 * S, REQUEST, 0x8E, chaddr=C8E, opt82=sub8e,
+               opts=[dopt(50, ip4("100.65.8.14"))]),
+       relayed(T0 + 101 * S + 1000, ACK, 0x8E, chaddr=C8E, yiaddr="100.65.8.14",
+               opt82=sub8e, opts=lease_opts(86400))]
+# 8e: an ACK to a DHCPINFORM (yiaddr 0) and a DHCPNAK are no binding
+C8F = "aa:bb:00:00:08:0f"
+f8 += [(T0 + 102 * S, udp_eth(SERVER_MAC, "aa:bb:00:00:08:0f", "100.65.9.9", SERVER, 68, 67,
+                              dhcp(1, 8, C8F, 0x8F, ciaddr="100.65.9.9"))),
+       (T0 + 102 * S + 1000, udp_eth(C8F, SERVER_MAC, SERVER, "100.65.9.9", 67, 68,
+                                     dhcp(2, ACK, C8F, 0x8F, ciaddr="100.65.9.9",
+                                          opts=[dopt(54, ip4(SRV_ID))]))),
+       relayed(T0 + 103 * S, REQUEST, 0x90, chaddr=C8F, opts=[dopt(50, ip4("100.65.9.10"))]),
+       relayed(T0 + 103 * S + 1000, NAK, 0x90, chaddr=C8F, opts=[dopt(54, ip4(SRV_ID))])]
+s, out, _ = ingest("c8-details", f8)
+summary_counts("c8", s, 4, 0)
+compare("c8 details", out, [
+    record(account="dave@isp", ipv4="100.64.8.1", calling_number="padr-circuit",
+           nas_id="PADS-NAME", nas_port_id="padr-circuit", session_id=f"pppoe:{C8A}:129",
+           start_ns=tm8a["auth_ok"], sources=["pppoe"]),
+    record(account="erin", ipv4="100.64.8.2", calling_number="only-padi-remote",
+           nas_id="PADO-ONLY", nas_port_id="only-padi-circuit", session_id=f"pppoe:{C8B}:130",
+           start_ns=tm8b["auth_ok"], sources=["pppoe"]),
+    record(account="olt-1:8d", ipv4="100.65.8.13", calling_number="olt-1:8d",
+           nas_ip=RELAY, nas_port_id="olt-1:8d", session_id=f"dhcp:{C8D}",
+           start_ns=T0 + 100 * S + 1000, sources=["dhcp"]),
+    record(account="sub-8e1", ipv4="100.65.8.14", calling_number=C8E, calling_mac=C8E,
+           nas_ip=RELAY, session_id=f"dhcp:{C8E}", start_ns=T0 + 101 * S + 1000,
+           sources=["dhcp"])])
+
+# ---- 8c: a PPPoE session that goes silent is an orphan after 3 h: it closes at
+#     its last frame (an LCP Echo-Reply from the BRAS)
+C8C = "aa:bb:00:00:08:0c"
+f8c, tm8c, t = pppoe_session_frames(client=C8C, bras=BRAS, sid=0x83, t=T0 + 40 * S,
+                                    account=b"frank", addr="100.64.8.3")
+echo_req8c = t + 600 * S
+last8c = echo_req8c + 20 * 10**6
+f8c += [(echo_req8c, eth(C8C, BRAS, 0x8864, pppoe_sess(0x83, LCP, cp(9, 1, b"\x11\x22\x33\x44")))),
+        (last8c, eth(BRAS, C8C, 0x8864, pppoe_sess(0x83, LCP, cp(10, 1, b"\x55\x66\x77\x88"))))]
+# unrelated traffic every 10 minutes for 4 h so the capture clock moves on
+for i in range(1, 25):
+    f8c.append((T0 + i * 600 * S + 33, arp_request("00:50:56:00:00:99", "100.66.0.1",
+                                                   f"100.66.2.{i}")))
+# and a session kept alive by LCP echoes (RFC 1661 5.8) every 10 minutes for
+# 4 h is no orphan: it is open at the end of the capture
+C8H = "aa:bb:00:00:08:11"
+f8h, tm8h, t = pppoe_session_frames(client=C8H, bras=BRAS, sid=0x84, t=T0 + 50 * S,
+                                    account=b"hank", addr="100.64.8.4")
+for i in range(1, 25):
+    te = T0 + 50 * S + i * 600 * S
+    f8h += [(te, eth(C8H, BRAS, 0x8864, pppoe_sess(0x84, LCP, cp(9, i, b"\x11\x22\x33\x44")))),
+            (te + 15 * 10**6, eth(BRAS, C8H, 0x8864,
+                                  pppoe_sess(0x84, LCP, cp(10, i, b"\x55\x66\x77\x88"))))]
+f8c += f8h
+s, out, _ = ingest("c8c-orphan", f8c)
+summary_counts("c8c", s, 1, 1)
+compare("c8c pppoe orphan", out, [
+    record(account="hank", ipv4="100.64.8.4", calling_number=C8H, calling_mac=C8H,
+           nas_id="BRAS-1", session_id=f"pppoe:{C8H}:132", start_ns=tm8h["auth_ok"],
+           sources=["pppoe"]),
+    record(account="frank", ipv4="100.64.8.3", calling_number=C8C, calling_mac=C8C,
+           nas_id="BRAS-1", session_id=f"pppoe:{C8C}:131", start_ns=tm8c["auth_ok"],
+           stop_ns=last8c, stop_cause="orphan-timeout", sources=["pppoe"]),
+])
+
+# ---- 8f: a DHCP binding lasts its lease time: a 24 h lease renewed at T1
+#     (12 h) is open all along, however quiet the client is between
+C8G, A8G = "aa:bb:00:00:08:10", "100.65.8.16"
+ack8g = T0 + 1000
+renew8g = ack8g + 43200 * S
+f8g = [relayed(T0, REQUEST, 0xA1, chaddr=C8G, opts=[dopt(50, ip4(A8G))]),
+       relayed(ack8g, ACK, 0xA1, chaddr=C8G, yiaddr=A8G, opts=lease_opts(86400)),
+       relayed(renew8g - 1000, REQUEST, 0xA2, chaddr=C8G, ciaddr=A8G),
+       relayed(renew8g, ACK, 0xA2, chaddr=C8G, yiaddr=A8G, ciaddr=A8G, opts=lease_opts(86400))]
+for i in range(1, 13 * 6):
+    f8g.append((T0 + i * 600 * S + 33, arp_request("00:50:56:00:00:99", "100.66.0.1",
+                                                    f"100.66.3.{i}")))
+s, out, _ = ingest("c8f-long-lease", f8g)
+summary_counts("c8f", s, 1, 0)
+compare("c8f dhcp long lease", out, [
+    record(account="line-42", ipv4=A8G, calling_number="line-42", nas_ip=RELAY,
+           nas_port_id="eth0/1/1:100", session_id=f"dhcp:{C8G}", start_ns=ack8g,
+           sources=["dhcp"])])
+
+# ---- 9: fusion with DHCP, and no fusion when not open at the same time ---------
+C9, A9 = "aa:bb:00:00:09:01", "100.65.9.1"
+
+
+def rad9(ident, status, sid, user, calling, extra=()):
+    attrs = [radius_attr(40, u32(status)), radius_attr(44, sid), radius_attr(1, user),
+             radius_attr(4, ip4("10.0.0.1")), radius_attr(31, calling), *extra]
+    return udp4_frame("10.0.0.1", "10.9.9.9", 40000, 1813, radius_acct(ident, attrs, SECRET))
+
+
+ack9 = T0 + 1000
+rs9 = T0 + 2 * 10**6 + 1
+rstop9 = rs9 + 1200 * S
+f9 = [relayed(T0, REQUEST, 0x91, chaddr=C9, opt82=o82(b"sw-9 port 1", b"rid-9"),
+              opts=[dopt(50, ip4(A9))]),
+      relayed(ack9, ACK, 0x91, chaddr=C9, yiaddr=A9, opt82=o82(b"sw-9 port 1", b"rid-9"),
+              opts=lease_opts(3600)),
+      # IPoE accounting without Framed-IP-Address: ipv4 comes from DHCP
+      (rs9, rad9(1, 1, b"IPOE-9", b"ipoe-user", b"aabb.0000.0901")),
+      (rstop9, rad9(2, 2, b"IPOE-9", b"ipoe-user", b"aabb.0000.0901",
+                    [radius_attr(46, u32(1200)), radius_attr(49, u32(2))])),
+      # the client's RELEASE afterwards changes nothing
+      (rstop9 + S, udp_eth(SERVER_MAC, RELAY_MAC, A9, SERVER, 68, 67,
+                           dhcp(1, RELEASE, C9, 0x92, ciaddr=A9, opts=[dopt(54, ip4(SRV_ID))])))]
+# a PPPoE session that ended (PADT) before RADIUS starts for the same MAC:
+# two records, not one
+C9B = "aa:bb:00:00:09:02"
+f9b, tm9b, t = pppoe_session_frames(client=C9B, bras=BRAS, sid=0x92, t=T0 + 10 * S,
+                                    account=b"gina", addr="100.64.9.2")
+padt9b = t + S
+rs9b = padt9b + 5 * S
+f9 += f9b + [(padt9b, eth(BRAS, C9B, 0x8863, pppoe_disc(PADT, 0x92, []))),
+             (rs9b, rad9(3, 1, b"LATE-9", b"gina", b"AA:BB:00:00:09:02",
+                         [radius_attr(8, ip4("100.64.9.3"))]))]
+s, out, _ = ingest("c9-fusion-dhcp", f9)
+summary_counts("c9", s, 1, 2)
+compare("c9 fusion dhcp / no fusion", out, [
+    record(account="ipoe-user", ipv4=A9, calling_number="aabb.0000.0901", calling_mac=C9,
+           nas_ip="10.0.0.1", nas_port_id="sw-9 port 1", session_id="IPOE-9", start_ns=rs9,
+           stop_ns=rstop9, stop_cause="lost-carrier", sources=["radius", "dhcp"],
+           auth="verified"),
+    record(account="gina", ipv4="100.64.9.2", calling_number=C9B, calling_mac=C9B,
+           nas_id="BRAS-1", session_id=f"pppoe:{C9B}:146", start_ns=tm9b["auth_ok"],
+           stop_ns=padt9b, stop_cause="padt", sources=["pppoe"]),
+    record(account="gina", ipv4="100.64.9.3", calling_number="AA:BB:00:00:09:02",
+           calling_mac=C9B, nas_ip="10.0.0.1", session_id="LATE-9", start_ns=rs9b,
+           sources=["radius"], auth="verified")])
 
 finish("access")
