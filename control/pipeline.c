@@ -212,7 +212,16 @@ static int collect_open(void *ctx, const struct rt_session *s)
 	X("radius.no_secret", no_secret)                              \
 	X("radius.accepted", accepted)                                \
 	X("radius.retransmissions", retransmissions)                 \
-	X("radius.unknown_client", unknown_client)
+	X("radius.unknown_client", unknown_client)                   \
+	X("radius.replayed", replayed)                               \
+	X("radius.access_requests", access_requests)                 \
+	X("radius.access_responses", access_responses)               \
+	X("radius.msg_auth_missing", msg_auth_missing)               \
+	X("radius.msg_auth_invalid", msg_auth_invalid)               \
+	X("radius.blastradius_suspect", blastradius_suspect)         \
+	X("pppoe.frames", pppoe)                                     \
+	X("dhcp4.messages", dhcp4)                                   \
+	X("pppoe.logins_failed", logins_failed)
 
 int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 {

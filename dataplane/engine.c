@@ -24,8 +24,32 @@ struct dup_slot {
 	int64_t seen_ns;
 };
 
+/*
+ * Replay detection: a verified Accounting-Request whose (source address,
+ * Request Authenticator) was seen longer ago than the duplicate window is a
+ * replay -- a NAS that retransmits later raises Acct-Delay-Time, which
+ * changes the authenticator.  Direct-mapped (16 MiB): it remembers about
+ * the last million requests; the UDP port is left out of the key because
+ * it is not covered by the authenticator.
+ */
+#define REPLAY_SLOTS (1u << 20)
+
+/* Access-Requests waiting for their answer (Message-Authenticator of a
+ * response is keyed with the request's authenticator). */
+#define AREQ_SLOTS 4096u
+#define AREQ_WINDOW_NS (30 * NS)
+
+struct areq_slot {
+	uint64_t tag;
+	int64_t seen_ns;
+	uint8_t auth[16];
+};
+
 struct dp_engine {
 	struct dup_slot dup[DUP_SLOTS];
+	struct dup_slot *replay; /* REPLAY_SLOTS */
+	struct areq_slot areq[AREQ_SLOTS];
+	struct dp_radius_access access_scratch;
 	dp_access *access;
 	struct dp_engine_cfg cfg;
 	dp_tracker *tracker;
@@ -78,10 +102,12 @@ int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_clos
 		return err;
 	}
 	err = dp_access_alloc(&e->access);
-	if (err) {
+	e->replay = calloc(REPLAY_SLOTS, sizeof(*e->replay));
+	if (err || !e->replay) {
+		dp_access_free(e->access);
 		dp_tracker_free(e->tracker);
 		free(e);
-		return err;
+		return err ? err : -ENOMEM;
 	}
 	e->on_reject = on_reject;
 	e->ctx = ctx;
@@ -96,6 +122,7 @@ void dp_engine_free(dp_engine *e)
 		return;
 	dp_tracker_free(e->tracker);
 	dp_access_free(e->access);
+	free(e->replay);
 	free(e);
 }
 
@@ -104,7 +131,10 @@ void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s)
 	e->cfg.secrets = s;
 }
 
-static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct dp_radius_acct *a)
+/* Without a verified authenticator nothing binds the content to the
+ * authenticator, so the whole packet is hashed instead. */
+static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct dp_radius_acct *a,
+			const uint8_t *pkt, size_t len, bool verified)
 {
 	uint64_t h = 1469598103934665603ULL;
 	const unsigned alen = src->family == 6 ? 16 : 4;
@@ -112,22 +142,115 @@ static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct 
 		h = (h ^ src->a[i]) * 1099511628211ULL;
 	h = (h ^ sport) * 1099511628211ULL;
 	h = (h ^ a->identifier) * 1099511628211ULL;
-	for (unsigned i = 0; i < 16; i++)
-		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
+	if (verified) {
+		for (unsigned i = 0; i < 16; i++)
+			h = (h ^ a->authenticator[i]) * 1099511628211ULL;
+	} else {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ pkt[i]) * 1099511628211ULL;
+	}
 	return h | 1; /* 0 marks an empty slot */
 }
 
 /* True if this verified request was seen within the window (and remember it). */
 static bool dup_seen(dp_engine *e, const struct rt_addr *src, uint16_t sport,
-		     const struct dp_radius_acct *a, int64_t now_ns)
+		     const struct dp_radius_acct *a, const uint8_t *pkt, size_t len, bool verified,
+		     int64_t now_ns)
 {
-	uint64_t tag = dup_tag(src, sport, a);
+	uint64_t tag = dup_tag(src, sport, a, pkt, len, verified);
 	struct dup_slot *s = &e->dup[(tag >> 17) & (DUP_SLOTS - 1)];
 	if (s->tag == tag && now_ns - s->seen_ns <= e->cfg.dup_window_ns && now_ns >= s->seen_ns)
 		return true;
 	s->tag = tag;
 	s->seen_ns = now_ns;
 	return false;
+}
+
+/* True if this verified request's authenticator was seen from the same
+ * address before the duplicate window: a replay (and remember it). */
+static bool replay_seen(dp_engine *e, const struct rt_addr *src, const struct dp_radius_acct *a,
+			int64_t now_ns)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned alen = src->family == 6 ? 16 : 4;
+	for (unsigned i = 0; i < alen; i++)
+		h = (h ^ src->a[i]) * 1099511628211ULL;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
+	h |= 1;
+	struct dup_slot *s = &e->replay[(h >> 13) & (REPLAY_SLOTS - 1)];
+	if (s->tag == h && now_ns - s->seen_ns > e->cfg.dup_window_ns)
+		return true;
+	if (s->tag != h) {
+		s->tag = h;
+		s->seen_ns = now_ns;
+	}
+	return false;
+}
+
+static uint64_t areq_tag(const struct rt_addr *client, uint16_t port, uint8_t id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned alen = client->family == 6 ? 16 : 4;
+	for (unsigned i = 0; i < alen; i++)
+		h = (h ^ client->a[i]) * 1099511628211ULL;
+	h = (h ^ port) * 1099511628211ULL;
+	h = (h ^ id) * 1099511628211ULL;
+	return h | 1;
+}
+
+/*
+ * Access-Request/Accept/Reject/Challenge (passive): nothing of them is
+ * recorded yet, but their protection is checked and counted.  BlastRADIUS
+ * (CVE-2024-3596): a response forged by an MD5 chosen-prefix collision over
+ * a Proxy-State attribute carries a valid Response Authenticator; only a
+ * Message-Authenticator (RFC 3579) stops it.  Responses without one are
+ * counted as exposed, and those also carrying Proxy-State as suspect.
+ */
+static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
+{
+	struct dp_radius_access *a = &e->access_scratch;
+	enum dp_radius_fail fail = dp_radius_decode_access(f->payload, f->payload_len, a);
+	if (fail == DP_RADIUS_NOT_ACCESS) {
+		e->c.radius_other++;
+		return;
+	}
+	if (fail != DP_RADIUS_OK) {
+		e->c.malformed_radius[fail < DP_RADIUS_FAIL_MAX ? fail : DP_RADIUS_ATTR_VALUE]++;
+		return;
+	}
+	const uint8_t code = a->attrs.code;
+	const bool request = code == DP_RADIUS_ACCESS_REQUEST;
+	/* the client's secret: the request's source, the response's destination */
+	const struct rt_addr *client = request ? &f->src : &f->dst;
+	uint16_t cport = request ? f->sport : f->dport;
+	const struct dp_secret *sec = e->cfg.secrets ? dp_secrets_lookup(e->cfg.secrets, client)
+						     : NULL;
+	uint64_t tag = areq_tag(client, cport, a->attrs.identifier);
+	struct areq_slot *slot = &e->areq[(tag >> 7) & (AREQ_SLOTS - 1)];
+	if (request) {
+		e->c.access_requests++;
+		slot->tag = tag;
+		slot->seen_ns = ts;
+		memcpy(slot->auth, a->attrs.authenticator, 16);
+		if (!a->attrs.has_message_authenticator)
+			e->c.msg_auth_missing++;
+		else if (sec && dp_radius_msg_auth_verify(f->payload, f->payload_len, NULL, sec->v,
+							  sec->len) != DP_RADIUS_MA_VALID)
+			e->c.msg_auth_invalid++;
+		return;
+	}
+	e->c.access_responses++;
+	if (!a->attrs.has_message_authenticator) {
+		e->c.msg_auth_missing++;
+		if (a->proxy_state_count)
+			e->c.blastradius_suspect++;
+		return;
+	}
+	if (sec && slot->tag == tag && ts - slot->seen_ns <= AREQ_WINDOW_NS &&
+	    dp_radius_msg_auth_verify(f->payload, f->payload_len, slot->auth, sec->v, sec->len) !=
+		    DP_RADIUS_MA_VALID)
+		e->c.msg_auth_invalid++;
 }
 
 /* The access module counts for itself: fold its counters in. */
@@ -256,9 +379,16 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 		e->c.no_secret++;
 	}
 	/* after verification: the authenticator then binds the content */
-	if (dup_seen(e, src, sport, a, capture_ns)) {
+	const bool verified = auth == RT_AUTH_VERIFIED;
+	if (dup_seen(e, src, sport, a, p, len, verified, capture_ns)) {
 		e->c.retransmissions++;
 		res->verdict = DP_V_DUPLICATE;
+		return 0;
+	}
+	/* a replay can only be told from a verified authenticator */
+	if (verified && replay_seen(e, src, a, capture_ns)) {
+		e->c.replayed++;
+		res->verdict = DP_V_REPLAY;
 		return 0;
 	}
 	e->c.accepted++;
@@ -332,6 +462,7 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 	if (port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.dport) ||
 	    port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.sport)) {
 		e->c.radius_auth++;
+		radius_access(e, &f, p->ts_ns);
 		return dp_tracker_advance(e->tracker, p->ts_ns);
 	}
 	e->c.other_udp++;

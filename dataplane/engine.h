@@ -57,6 +57,12 @@ struct dp_counters {
 	uint64_t malformed_ppp;
 	uint64_t malformed_dhcp4;
 	uint64_t logins_failed;         /**< PAP Nak / CHAP Failure */
+	uint64_t replayed;              /**< verified request seen long before: dropped */
+	uint64_t access_requests;       /**< Access-Requests seen */
+	uint64_t access_responses;      /**< Access-Accept/Reject/Challenge seen */
+	uint64_t msg_auth_missing;      /**< Access packets without Message-Authenticator */
+	uint64_t msg_auth_invalid;      /**< with one that does not verify */
+	uint64_t blastradius_suspect;   /**< response with Proxy-State, no Message-Authenticator */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */
@@ -102,6 +108,7 @@ enum dp_verdict {
 	DP_V_REJECTED,    /**< authenticator does not verify */
 	DP_V_MALFORMED,
 	DP_V_NO_SECRET,   /**< no secret for the sender: discarded */
+	DP_V_REPLAY,      /**< verified, but seen long before: a replay, dropped */
 };
 
 struct dp_radius_result {

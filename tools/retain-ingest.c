@@ -59,7 +59,18 @@ static void print_summary_text(const struct ctl_ingest_result *r)
 	printf("accounting requests %" PRIu64 "\n", c->radius_acct_requests);
 	printf("accepted           %" PRIu64 " (no-secret %" PRIu64 ")\n", c->accepted,
 	       c->no_secret);
-	printf("rejected           %" PRIu64 " (authenticator does not verify)\n", c->rejected);
+	printf("rejected           %" PRIu64 " (authenticator does not verify), %" PRIu64
+	       " replayed\n", c->rejected, c->replayed);
+	if (c->pppoe || c->dhcp4)
+		printf("pppoe frames       %" PRIu64 ", dhcp messages %" PRIu64
+		       ", failed logins %" PRIu64 "\n",
+		       c->pppoe, c->dhcp4, c->logins_failed);
+	if (c->access_requests || c->access_responses)
+		printf("radius access      %" PRIu64 " requests, %" PRIu64 " responses; %" PRIu64
+		       " without Message-Authenticator, %" PRIu64 " invalid, %" PRIu64
+		       " BlastRADIUS suspects\n",
+		       c->access_requests, c->access_responses, c->msg_auth_missing,
+		       c->msg_auth_invalid, c->blastradius_suspect);
 	printf("malformed          %" PRIu64 "\n", dp_counters_malformed(c));
 	for (unsigned i = 0; i < DP_FRAME_RES_MAX; i++)
 		if (c->malformed_frame[i] && dp_frame_res_malformed((enum dp_frame_res)i))
@@ -100,13 +111,18 @@ static void print_summary_json(const struct ctl_ingest_result *r)
 	       ",\"sessions_closed\":%" PRIu64 ",\"sessions_open\":%" PRIu64
 	       ",\"sessions_resumed\":%" PRIu64 ",\"stop_without_start\":%" PRIu64
 	       ",\"interim_without_start\":%" PRIu64 ",\"nas_reboots\":%" PRIu64
-	       ",\"orphaned\":%" PRIu64 ",\"capture_errors\":%" PRIu64 ",\"seconds\":%.6f}\n",
+	       ",\"orphaned\":%" PRIu64 ",\"capture_errors\":%" PRIu64 ",\"replayed\":%" PRIu64
+	       ",\"pppoe_frames\":%" PRIu64 ",\"dhcp_messages\":%" PRIu64
+	       ",\"access_requests\":%" PRIu64 ",\"access_responses\":%" PRIu64
+	       ",\"msg_auth_missing\":%" PRIu64 ",\"msg_auth_invalid\":%" PRIu64
+	       ",\"blastradius_suspect\":%" PRIu64 ",\"seconds\":%.6f}\n",
 	       c->packets, c->radius_acct_requests, c->accepted, c->no_secret, c->rejected,
 	       dp_counters_malformed(c), r->t.duplicates + c->retransmissions,
 	       r->sessions_closed_stored,
 	       r->sessions_open_stored, r->sessions_resumed, r->t.stop_without_start,
 	       r->t.interim_without_start, r->t.nas_reboots, r->t.orphaned, r->capture_errors,
-	       r->seconds);
+	       c->replayed, c->pppoe, c->dhcp4, c->access_requests, c->access_responses,
+	       c->msg_auth_missing, c->msg_auth_invalid, c->blastradius_suspect, r->seconds);
 }
 
 int cmd_ingest(int argc, char **argv)
