@@ -16,6 +16,7 @@
 
 #include "cursor.h"
 #include "dhcp4.h"
+#include "dhcp6.h"
 #include "ppp.h"
 #include "pppoe.h"
 #include "radius.h"
@@ -35,6 +36,10 @@ struct entry {
 	int64_t last_ns;
 	int64_t lease_end_ns; /* DHCP */
 	struct rt_text account, circuit, remote, ac_name, subscriber;
+	struct rt_text duid_hex;  /* DHCPv6: the client's DUID, hex (truncated) */
+	bool has_v6addr, has_pd;
+	uint8_t v6addr[16];
+	struct rt_prefix6 pd;
 	bool has_nas;
 	struct rt_addr nas;   /* DHCP relay */
 };
@@ -43,7 +48,7 @@ struct dp_access {
 	struct entry *slots[SLOTS];
 	struct dp_access_counters c;
 	int64_t last_prune_ns;
-	char sid_buf[64];
+	char sid_buf[128];
 	char mac_buf[18];
 };
 
@@ -130,6 +135,7 @@ static void prune(dp_access *a, int64_t now)
 			struct entry *e = *pp;
 			bool stale = e->kind == 1 ? (!e->authed && now - e->last_ns > IDLE_NS)
 						  : (now > e->lease_end_ns + IDLE_NS);
+			/* (DHCP and DHCPv6 bindings: gone an hour after their lease) */
 			if (stale) {
 				*pp = e->next;
 				free(e);
@@ -483,6 +489,143 @@ int dp_access_dhcp4(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64
 		set_view_text(&x->circuit, d.circuit_id);
 		set_view_text(&x->remote, d.remote_id);
 		set_view_text(&x->subscriber, d.subscriber_id);
+	}
+	return err ? err : dp_tracker_advance(t, ts_ns);
+}
+
+/* ---- DHCPv6 (RFC 8415) ----------------------------------------------------- */
+
+static int dhcp6_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t status, int64_t ts,
+		      unsigned cause)
+{
+	struct dp_acct_msg m;
+	msg_init(&m, status, ts, RT_SRC_DHCP);
+	int n = snprintf(a->sid_buf, sizeof(a->sid_buf), "dhcp6:%.*s", (int)e->duid_hex.len,
+			 e->duid_hex.v);
+	m.session_id.p = a->sid_buf;
+	m.session_id.len = (uint8_t)(n < (int)sizeof(a->sid_buf) ? n : (int)sizeof(a->sid_buf) - 1);
+	/* the line identity (Remote-ID, else Interface-ID) stands in for an
+	 * unmapped account, else the client's DUID */
+	const struct rt_text *line = e->remote.len ? &e->remote : e->circuit.len ? &e->circuit
+									: &e->duid_hex;
+	m.account = view(line);
+	m.calling_number = view(line);
+	m.nas_port_id = view(&e->circuit);
+	m.has_ipv6_addr = e->has_v6addr;
+	memcpy(m.ipv6_addr, e->v6addr, 16);
+	m.delegated_prefix = e->pd;
+	m.delegated_prefix.present = e->has_pd;
+	if (status != DP_ACCT_STOP) {
+		m.has_expires = true;
+		m.expires_ns = e->lease_end_ns;
+		m.keepalive = status == DP_ACCT_INTERIM;
+	} else if (cause) {
+		m.has_cause = true;
+		m.cause = cause;
+	}
+	return dp_tracker_acct(t, &m);
+}
+
+/* 48 bits of a DUID: the table key (the session id carries the DUID). */
+static void duid_key(struct rt_view duid, uint8_t key[6])
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (unsigned i = 0; i < duid.len; i++)
+		h = (h ^ (uint8_t)duid.p[i]) * 1099511628211ULL;
+	for (unsigned i = 0; i < 6; i++)
+		key[i] = (uint8_t)(h >> (8 * i));
+}
+
+static void text_hex(struct rt_text *t, struct rt_view v)
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned n = 0;
+	for (unsigned i = 0; i < v.len && n + 2 <= 96; i++) {
+		t->v[n++] = hx[(uint8_t)v.p[i] >> 4];
+		t->v[n++] = hx[(uint8_t)v.p[i] & 15];
+	}
+	t->len = (uint8_t)n;
+}
+
+int dp_access_dhcp6(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns)
+{
+	struct dp_dhcp6 d;
+	struct dp_cur in = dp_cur_make(f->payload, f->payload_len);
+	prune(a, ts_ns);
+	if (dp_dhcp6_decode(&in, &d) != DP_DHCP6_OK) {
+		a->c.malformed_dhcp6++;
+		return dp_tracker_advance(t, ts_ns);
+	}
+	a->c.dhcp6_messages++;
+	if (!d.client_id.len)
+		return dp_tracker_advance(t, ts_ns);
+	uint8_t key[6];
+	duid_key(d.client_id, key);
+	struct entry *e = find(a, key, 0, 3);
+	if (e && e->has_ip && ts_ns > e->lease_end_ns) {
+		drop(a, e); /* the tracker closed it as lease-expired */
+		e = NULL;
+	}
+	int err = 0;
+	if (d.msg_type == DP_DHCP6_REPLY && !(d.has_status && d.status != 0)) {
+		/* RFC 8415 section 18.2.10: the leases are the IA_NA/IA_PD
+		 * contents with a non-zero valid lifetime */
+		uint32_t valid = 0;
+		bool has_addr = false, has_pd = false;
+		uint8_t addr[16] = {0};
+		struct rt_prefix6 pd = {0};
+		for (unsigned i = 0; i < d.addr_count; i++)
+			if (d.addrs[i].valid && !(d.addrs[i].has_status && d.addrs[i].status)) {
+				if (!has_addr)
+					memcpy(addr, d.addrs[i].addr, 16);
+				has_addr = true;
+				if (d.addrs[i].valid > valid)
+					valid = d.addrs[i].valid;
+			}
+		for (unsigned i = 0; i < d.prefix_count; i++)
+			if (d.prefixes[i].valid && !(d.prefixes[i].has_status && d.prefixes[i].status)) {
+				if (!has_pd)
+					pd = d.prefixes[i].prefix;
+				has_pd = true;
+				if (d.prefixes[i].valid > valid)
+					valid = d.prefixes[i].valid;
+			}
+		if (!has_addr && !has_pd)
+			return dp_tracker_advance(t, ts_ns); /* no lease in it */
+		bool renew = e && e->has_ip;
+		if (!e) {
+			e = get(a, key, 0, 3, ts_ns);
+			if (!e)
+				return -ENOMEM;
+			text_hex(&e->duid_hex, d.client_id);
+		}
+		e->has_ip = true; /* "bound" */
+		e->has_v6addr = has_addr;
+		if (has_addr)
+			memcpy(e->v6addr, addr, 16);
+		e->has_pd = has_pd;
+		if (has_pd) {
+			e->pd = pd;
+			/* text form: bits beyond the length are zero */
+			for (unsigned b = 0; b < 16; b++) {
+				unsigned bits = b * 8;
+				if (bits >= pd.plen)
+					e->pd.a[b] = 0;
+				else if (pd.plen - bits < 8)
+					e->pd.a[b] &= (uint8_t)(0xff00u >> (pd.plen - bits));
+			}
+		}
+		e->lease_end_ns = valid == 0xffffffffu ? INT64_MAX / 2 : ts_ns + (int64_t)valid * NS;
+		e->last_ns = ts_ns;
+		if (d.interface_id.len || d.remote_id.len) {
+			e->circuit.len = e->remote.len = 0;
+			set_view_text(&e->circuit, d.interface_id);
+			set_view_text(&e->remote, d.remote_id);
+		}
+		err = dhcp6_emit(a, t, e, renew ? DP_ACCT_INTERIM : DP_ACCT_START, ts_ns, 0);
+	} else if (d.msg_type == DP_DHCP6_RELEASE && e && e->has_ip) {
+		err = dhcp6_emit(a, t, e, DP_ACCT_STOP, ts_ns, RT_CAUSE_RELEASE);
+		drop(a, e);
 	}
 	return err ? err : dp_tracker_advance(t, ts_ns);
 }

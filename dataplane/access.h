@@ -28,6 +28,8 @@ struct dp_access_counters {
 	uint64_t malformed_pppoe;
 	uint64_t malformed_ppp;
 	uint64_t malformed_dhcp4;
+	uint64_t dhcp6_messages;
+	uint64_t malformed_dhcp6;
 };
 
 int dp_access_alloc(dp_access **ret);
@@ -38,6 +40,9 @@ int dp_access_pppoe(dp_access *a, dp_tracker *t, const struct dp_l2 *l2, int64_t
 
 /** A DHCPv4 message (UDP 67/68).  @return 0 or a tracker error */
 int dp_access_dhcp4(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);
+
+/** A DHCPv6 message (UDP 546/547).  @return 0 or a tracker error */
+int dp_access_dhcp6(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);
 
 const struct dp_access_counters *dp_access_get_counters(const dp_access *a);
 

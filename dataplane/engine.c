@@ -76,7 +76,8 @@ void dp_engine_cfg_default(struct dp_engine_cfg *cfg)
 
 uint64_t dp_counters_malformed(const struct dp_counters *c)
 {
-	uint64_t n = c->malformed_pppoe + c->malformed_ppp + c->malformed_dhcp4;
+	uint64_t n = c->malformed_pppoe + c->malformed_ppp + c->malformed_dhcp4 +
+		     c->malformed_dhcp6;
 	for (unsigned i = 0; i < DP_FRAME_RES_MAX; i++)
 		if (dp_frame_res_malformed((enum dp_frame_res)i))
 			n += c->malformed_frame[i];
@@ -260,6 +261,7 @@ static int sync_access(dp_engine *e, int err)
 	e->c.malformed_pppoe = ac->malformed_pppoe;
 	e->c.malformed_ppp = ac->malformed_ppp;
 	e->c.malformed_dhcp4 = ac->malformed_dhcp4;
+	e->c.malformed_dhcp6 = ac->malformed_dhcp6;
 	e->c.logins_failed = ac->logins_failed;
 	return err;
 }
@@ -454,6 +456,10 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 		if (err)
 			return err;
 		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	if ((f.dport == 546 || f.dport == 547) && (f.sport == 546 || f.sport == 547)) {
+		e->c.dhcp6++;
+		return sync_access(e, dp_access_dhcp6(e->access, e->tracker, &f, p->ts_ns));
 	}
 	if ((f.dport == 67 || f.dport == 68) && (f.sport == 67 || f.sport == 68)) {
 		e->c.dhcp4++;
