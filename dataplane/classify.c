@@ -115,7 +115,7 @@ static enum dp_cls classify_slow(const struct dp_classifier *c, const uint8_t *p
  * is < FAST_MIN): tags are skipped without branches, and the common data
  * cases (PPPoE session data, IPv4/IPv6 not UDP) leave after one test each.
  */
-#define FAST_MIN 80u
+#define FAST_MIN 60u
 
 enum dp_cls dp_classify_eth(const struct dp_classifier *c, const uint8_t *p, uint32_t len)
 {
