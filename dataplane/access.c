@@ -31,6 +31,8 @@ struct entry {
 	uint16_t sid;         /* PPPoE session id (0: discovery stage) */
 	uint8_t kind;         /* 1 PPPoE, 2 DHCP */
 	bool authed;          /* PPPoE: session recorded */
+	bool has_bras;        /* PPPoE: the access concentrator's MAC (PADS source) */
+	uint8_t bras[6];
 	bool has_ip;
 	uint8_t ip[4];
 	int64_t last_ns;
@@ -133,7 +135,10 @@ static void prune(dp_access *a, int64_t now)
 	for (unsigned i = 0; i < SLOTS; i++)
 		for (struct entry **pp = &a->slots[i]; *pp;) {
 			struct entry *e = *pp;
-			bool stale = e->kind == 1 ? (!e->authed && now - e->last_ns > IDLE_NS)
+			/* PPPoE: a login that never finished after an hour, a
+			 * session silent past the tracker's orphan time (its PADT
+			 * was lost) */
+			bool stale = e->kind == 1 ? now - e->last_ns > (e->authed ? 4 : 1) * IDLE_NS
 						  : (now > e->lease_end_ns + IDLE_NS);
 			/* (DHCP and DHCPv6 bindings: gone an hour after their lease) */
 			if (stale) {
@@ -252,6 +257,8 @@ static int pppoe_discovery(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 		s->circuit = e->circuit;
 		s->remote = e->remote;
 		s->ac_name = e->ac_name;
+		s->has_bras = true;
+		memcpy(s->bras, l2->src, 6);
 		return 0;
 	}
 	case DP_PPPOE_PADT: {
@@ -302,6 +309,12 @@ static int pppoe_session(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 		if (!e)
 			return -ENOMEM;
 		up = true;
+	}
+	/* downstream frames come from the concentrator that opened the session
+	 * (PADS): anyone else's Ack/Success/IPCP-Ack/Terminate is ignored */
+	if (!up && e->has_bras && memcmp(l2->src, e->bras, 6) != 0) {
+		a->c.foreign_ppp++;
+		return 0;
 	}
 	e->last_ns = ts;
 	switch (ppp.protocol) {

@@ -25,6 +25,7 @@ struct dp_access_counters {
 	uint64_t ppp_control;
 	uint64_t dhcp4_messages;
 	uint64_t logins_failed;     /**< PAP Nak / CHAP Failure */
+	uint64_t foreign_ppp;       /**< "downstream" PPP frames not from the session's BRAS */
 	uint64_t malformed_pppoe;
 	uint64_t malformed_ppp;
 	uint64_t malformed_dhcp4;

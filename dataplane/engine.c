@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include "access.h"
+#include "reasm4.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct dp_engine {
 	struct areq_slot areq[AREQ_SLOTS];
 	struct dp_radius_access access_scratch;
 	dp_access *access;
+	dp_reasm4 *reasm;
 	struct dp_engine_cfg cfg;
 	dp_tracker *tracker;
 	void (*on_reject)(void *ctx, const struct dp_reject_info *r);
@@ -104,11 +106,17 @@ int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_clos
 	}
 	err = dp_access_alloc(&e->access);
 	e->replay = calloc(REPLAY_SLOTS, sizeof(*e->replay));
-	if (err || !e->replay) {
+	/* RADIUS is at most 4096 octets (RFC 2865): 8 KiB datagrams, 256 in
+	 * flight, 30 s to complete -- 2 MiB, allocated once */
+	struct dp_reasm4_cfg rc = {.max_contexts = 256, .max_datagram = 8192,
+				   .timeout_ns = 30 * NS};
+	int rerr = dp_reasm4_alloc(&rc, &e->reasm);
+	if (err || !e->replay || rerr) {
+		dp_reasm4_free(e->reasm);
 		dp_access_free(e->access);
 		dp_tracker_free(e->tracker);
 		free(e);
-		return err ? err : -ENOMEM;
+		return err ? err : rerr ? rerr : -ENOMEM;
 	}
 	e->on_reject = on_reject;
 	e->ctx = ctx;
@@ -123,6 +131,7 @@ void dp_engine_free(dp_engine *e)
 		return;
 	dp_tracker_free(e->tracker);
 	dp_access_free(e->access);
+	dp_reasm4_free(e->reasm);
 	free(e->replay);
 	free(e);
 }
@@ -167,10 +176,27 @@ static bool dup_seen(dp_engine *e, const struct rt_addr *src, uint16_t sport,
 	return false;
 }
 
-/* True if this verified request's authenticator was seen from the same
- * address before the duplicate window: a replay (and remember it). */
-static bool replay_seen(dp_engine *e, const struct rt_addr *src, const struct dp_radius_acct *a,
-			int64_t now_ns)
+static bool claims_secret_nas(dp_engine *e, const struct dp_radius_acct *a)
+{
+	struct rt_addr nas;
+	memset(&nas, 0, sizeof(nas));
+	if (a->has_nas_ip) {
+		nas.family = 4;
+		memcpy(nas.a, a->nas_ip, 4);
+	} else if (a->has_nas_ipv6) {
+		nas.family = 6;
+		memcpy(nas.a, a->nas_ipv6, 16);
+	} else {
+		return false;
+	}
+	return dp_secrets_lookup(e->cfg.secrets, &nas) != NULL;
+}
+
+/* 1 if this verified request's (address, authenticator) was seen before
+ * the duplicate window (a replay), 2 if within it (a re-send from another
+ * port), 0 if new (and remember it). */
+static int replay_seen(dp_engine *e, const struct rt_addr *src, const struct dp_radius_acct *a,
+		       int64_t now_ns)
 {
 	uint64_t h = 1469598103934665603ULL;
 	const unsigned alen = src->family == 6 ? 16 : 4;
@@ -180,13 +206,11 @@ static bool replay_seen(dp_engine *e, const struct rt_addr *src, const struct dp
 		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
 	h |= 1;
 	struct dup_slot *s = &e->replay[(h >> 13) & (REPLAY_SLOTS - 1)];
-	if (s->tag == h && now_ns - s->seen_ns > e->cfg.dup_window_ns)
-		return true;
-	if (s->tag != h) {
-		s->tag = h;
-		s->seen_ns = now_ns;
-	}
-	return false;
+	if (s->tag == h)
+		return now_ns - s->seen_ns > e->cfg.dup_window_ns ? 1 : 2;
+	s->tag = h;
+	s->seen_ns = now_ns;
+	return 0;
 }
 
 static uint64_t areq_tag(const struct rt_addr *client, uint16_t port, uint8_t id)
@@ -371,6 +395,13 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 			return 0;
 		}
 		auth = RT_AUTH_VERIFIED;
+	} else if (e->cfg.secrets && claims_secret_nas(e, a)) {
+		/* From an address without a secret, but speaking for a NAS that
+		 * has one (NAS-IP-Address / NAS-IPv6-Address): a NAS with a secret
+		 * signs its own packets, so this is a forgery. */
+		e->c.rejected++;
+		res->verdict = DP_V_REJECTED;
+		return 0;
 	} else if (require_secret) {
 		/* RFC 2865 section 3: a request from a client without a
 		 * shared secret "SHOULD be silently discarded" */
@@ -388,7 +419,13 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 		return 0;
 	}
 	/* a replay can only be told from a verified authenticator */
-	if (verified && replay_seen(e, src, a, capture_ns)) {
+	int rs = verified ? replay_seen(e, src, a, capture_ns) : 0;
+	if (rs == 2) {
+		e->c.retransmissions++;
+		res->verdict = DP_V_DUPLICATE;
+		return 0;
+	}
+	if (rs == 1) {
 		e->c.replayed++;
 		res->verdict = DP_V_REPLAY;
 		return 0;
@@ -411,6 +448,46 @@ int dp_engine_radius(dp_engine *e, const struct rt_addr *src, uint16_t sport, co
 	if (err)
 		return err;
 	return dp_tracker_advance(e->tracker, ts_ns);
+}
+
+static int udp(dp_engine *e, const struct dp_frame *fp, int64_t ts);
+
+/*
+ * An IPv4 fragment (RADIUS packets larger than the path MTU arrive so):
+ * held in the bounded reassembly pool until the datagram is whole, which
+ * is then decoded like any other.  IPv6 fragments are only counted.
+ */
+static int fragment(dp_engine *e, const struct dp_pkt *p, int linktype)
+{
+	const uint8_t *ip = p->data;
+	size_t len = p->caplen;
+	if (linktype == DP_LINK_ETHERNET) {
+		struct dp_l2 l2;
+		if (dp_frame_l2(p->data, p->caplen, linktype, &l2) != DP_FRAME_UDP ||
+		    l2.ethertype != 0x0800)
+			return dp_tracker_advance(e->tracker, p->ts_ns);
+		ip = l2.payload;
+		len = l2.payload_len;
+	} else if (linktype != DP_LINK_RAW && linktype != DP_LINK_IPV4) {
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	const uint8_t *whole;
+	size_t wlen;
+	enum dp_reasm4_res rr = dp_reasm4_add(e->reasm, ip, len, p->ts_ns, &whole, &wlen);
+	if (rr != DP_REASM4_DONE) {
+		if (rr >= DP_REASM4_TRUNCATED)
+			e->c.fragments_dropped++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	e->c.reassembled++;
+	struct dp_frame f;
+	enum dp_frame_res r = dp_frame_decode(whole, wlen, DP_LINK_IPV4, &f);
+	if (r != DP_FRAME_UDP) {
+		if (dp_frame_res_malformed(r))
+			e->c.malformed_frame[r < DP_FRAME_RES_MAX ? r : DP_FRAME_BAD_LINK]++;
+		return dp_tracker_advance(e->tracker, p->ts_ns);
+	}
+	return udp(e, &f, p->ts_ns);
 }
 
 int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
@@ -442,37 +519,43 @@ int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype)
 		return dp_tracker_advance(e->tracker, p->ts_ns);
 	case DP_FRAME_FRAGMENT:
 		e->c.fragments++;
-		return dp_tracker_advance(e->tracker, p->ts_ns);
+		return fragment(e, p, linktype);
 	default:
 		e->c.malformed_frame[r < DP_FRAME_RES_MAX ? r : DP_FRAME_BAD_LINK]++;
 		return dp_tracker_advance(e->tracker, p->ts_ns);
 	}
+	return udp(e, &f, p->ts_ns);
+}
 
+/* A UDP datagram: which control protocol, by port. */
+static int udp(dp_engine *e, const struct dp_frame *fp, int64_t ts)
+{
+	const struct dp_frame f = *fp;
 	if (port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.dport) ||
 	    port_in(e->cfg.acct_ports, e->cfg.n_acct_ports, f.sport)) {
 		struct dp_radius_result res;
-		int err = radius_acct(e, &f.src, f.sport, f.payload, f.payload_len, p->ts_ns, false,
+		int err = radius_acct(e, &f.src, f.sport, f.payload, f.payload_len, ts, false,
 				      &res);
 		if (err)
 			return err;
-		return dp_tracker_advance(e->tracker, p->ts_ns);
+		return dp_tracker_advance(e->tracker, ts);
 	}
 	if ((f.dport == 546 || f.dport == 547) && (f.sport == 546 || f.sport == 547)) {
 		e->c.dhcp6++;
-		return sync_access(e, dp_access_dhcp6(e->access, e->tracker, &f, p->ts_ns));
+		return sync_access(e, dp_access_dhcp6(e->access, e->tracker, &f, ts));
 	}
 	if ((f.dport == 67 || f.dport == 68) && (f.sport == 67 || f.sport == 68)) {
 		e->c.dhcp4++;
-		return sync_access(e, dp_access_dhcp4(e->access, e->tracker, &f, p->ts_ns));
+		return sync_access(e, dp_access_dhcp4(e->access, e->tracker, &f, ts));
 	}
 	if (port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.dport) ||
 	    port_in(e->cfg.auth_ports, e->cfg.n_auth_ports, f.sport)) {
 		e->c.radius_auth++;
-		radius_access(e, &f, p->ts_ns);
-		return dp_tracker_advance(e->tracker, p->ts_ns);
+		radius_access(e, &f, ts);
+		return dp_tracker_advance(e->tracker, ts);
 	}
 	e->c.other_udp++;
-	return dp_tracker_advance(e->tracker, p->ts_ns);
+	return dp_tracker_advance(e->tracker, ts);
 }
 
 int dp_engine_flush(dp_engine *e)

@@ -39,7 +39,9 @@ struct dp_counters {
 	uint64_t not_ip;       /**< ARP, PPPoE, ...: not for this path */
 	uint64_t not_udp;
 	uint64_t other_udp;    /**< UDP not on a RADIUS port */
-	uint64_t fragments;    /**< IP fragments (reassembly: issue 3) */
+	uint64_t fragments;    /**< IP fragments seen */
+	uint64_t reassembled;  /**< IPv4 datagrams rebuilt from fragments */
+	uint64_t fragments_dropped; /**< bad, overlapping or oversized fragments */
 	uint64_t malformed_frame[DP_FRAME_RES_MAX];
 	uint64_t malformed_radius[DP_RADIUS_FAIL_MAX];
 	uint64_t radius_acct_requests;  /**< well-formed Accounting-Requests */

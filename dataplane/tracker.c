@@ -41,6 +41,8 @@ struct closed {
 	uint64_t hash;
 	int64_t stop_ns;
 	int64_t closed_at_ns; /* capture clock */
+	bool fused;           /* absorbed into the RADIUS session with this MAC */
+	uint8_t mac[6];
 	struct rt_addr nas;
 	uint8_t sid_len;
 	char sid[];
@@ -103,10 +105,7 @@ static const struct rt_addr zero_addr;
  * DHCP relay, may change between messages of one binding). */
 static const struct rt_addr *key_nas(const struct rt_session *r)
 {
-	if ((r->session_id.len > 5 && memcmp(r->session_id.v, "dhcp:", 5) == 0) ||
-	    (r->session_id.len > 6 && memcmp(r->session_id.v, "pppoe:", 6) == 0))
-		return &zero_addr;
-	return &r->nas_ip;
+	return (r->sources & RT_SRC_RADIUS) ? &r->nas_ip : &zero_addr;
 }
 
 static bool addr_eq(const struct rt_addr *a, const struct rt_addr *b)
@@ -363,6 +362,7 @@ static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r
 	}
 	c->stop_ns = r->stop_ns;
 	c->closed_at_ns = t->now_ns;
+	c->fused = false;
 	c->hnext = t->cbuckets[h & (t->ncbuckets - 1)];
 	t->cbuckets[h & (t->ncbuckets - 1)] = c;
 	closed_fifo_append(t, c);
@@ -588,7 +588,8 @@ static int nas_reboot(dp_tracker *t, const struct dp_acct_msg *m)
 	t->st.nas_reboots++;
 	for (size_t i = 0; i < t->nopen;) {
 		struct sess *s = t->dense[i];
-		if (addr_eq(&s->r.nas_ip, &m->nas)) {
+		if (is_radius(s) && addr_eq(&s->r.nas_ip, &m->nas) &&
+		    s->r.start_ns <= m->event_ns) {
 			int err = sess_close(t, s, m->event_ns, RT_CAUSE_NAS_REBOOT_INFERRED);
 			if (err)
 				return err;
@@ -611,13 +612,35 @@ static int absorb(dp_tracker *t, struct sess *rad, struct sess *o)
 	}
 	if (!rad->r.nas_port_id.len && o->r.nas_port_id.len)
 		rad->r.nas_port_id = o->r.nas_port_id;
+	uint8_t mac[6];
+	bool has_mac = o->has_mac;
+	memcpy(mac, o->mac, 6);
 	mac_unlink(t, o);
 	open_unlink(t, o);
 	o->r.stop_ns = INT64_MAX;
 	int err = closed_remember(t, o->hash, &o->r);
+	/* its frames are ignored while the RADIUS session lives; a new login
+	 * or binding of the same key after it is a new session */
+	struct closed *c = err ? NULL : closed_find(t, o->hash, key_nas(&o->r), o->r.session_id.v,
+						    o->r.session_id.len);
+	if (c && has_mac) {
+		c->fused = true;
+		memcpy(c->mac, mac, 6);
+	}
 	free(o);
 	t->st.fused++;
 	return err;
+}
+
+/* Same subscriber?  A PPPoE login names its account: it must be the
+ * RADIUS session's (a stale RADIUS session of the MAC must not swallow a
+ * new login of another account).  DHCP names no account. */
+static bool fusable(const struct sess *rad, const struct sess *o)
+{
+	if (!(o->r.sources & RT_SRC_PPPOE) || !rad->r.account.len || !o->r.account.len)
+		return true;
+	return rad->r.account.len == o->r.account.len &&
+	       memcmp(rad->r.account.v, o->r.account.v, o->r.account.len) == 0;
 }
 
 /* After m opened or updated s: lease end, MAC index and fusion
@@ -634,12 +657,12 @@ static int after_update(dp_tracker *t, struct sess *s, const struct dp_acct_msg 
 			return 0;
 		mac_link(t, s, s->r.calling_mac);
 		struct sess *o = mac_find(t, s->r.calling_mac, false);
-		return o ? absorb(t, s, o) : 0;
+		return o && fusable(s, o) ? absorb(t, s, o) : 0;
 	}
 	if (!m->has_client_mac)
 		return 0;
 	struct sess *rad = mac_find(t, m->client_mac, true);
-	if (rad) {
+	if (rad && fusable(rad, s)) {
 		*gone = true;
 		return absorb(t, rad, s);
 	}
@@ -677,7 +700,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			 * (clients that resend without raising Acct-Delay-Time)
 			 * within RETRY_WINDOW while the session has had no other
 			 * news since it started. */
-			if (ev <= s->r.start_ns + DUP_WINDOW_NS ||
+			if (ev <= s->r.start_ns + DUP_WINDOW_NS || ev <= s->r.last_news_ns ||
 			    (s->r.prev_news_ns == RT_TIME_NONE &&
 			     s->r.last_news_ns == s->r.start_ns &&
 			     ev <= s->r.start_ns + RETRY_WINDOW_NS)) {
@@ -689,7 +712,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			err = sess_close(t, s, s->r.last_news_ns, RT_CAUSE_ORPHAN_TIMEOUT);
 			if (err)
 				return err;
-		} else if (c && ev < c->stop_ns) {
+		} else if (c && ev < c->stop_ns && !(c->fused && !mac_find(t, c->mac, true))) {
 			t->st.duplicates++; /* late Start of a closed session */
 			return 0;
 		}

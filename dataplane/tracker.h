@@ -25,8 +25,9 @@
  *    closed session of that key (retransmitted or late Stop: ignored).
  *  - Retransmissions (same Identifier, or a new Identifier with a changed
  *    Acct-Delay-Time) are recorded once: they fall under the rules above.
- *  - Accounting-On/Off closes every open session of that NAS at the event
- *    time, stop_cause nas-reboot.  Acct-Session-Id reuse after the reboot
+ *  - Accounting-On/Off closes every open RADIUS session of that NAS that
+ *    started before it, at the event time, stop_cause nas-reboot.  A Start
+ *    at or before the session's last news is a duplicate.  Acct-Session-Id reuse after the reboot
  *    opens new sessions (the start-after-last-stop rule).
  *  - Orphans: a session with no news for k x its interim interval (learned
  *    from its last two updates, else a default) is closed at its last news

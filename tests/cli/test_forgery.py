@@ -22,6 +22,7 @@ secrets = os.path.join(d, "secrets.txt")
 with open(secrets, "w") as f:
     f.write("10.0.0.1 s3cret\n")
 T = 1_790_000_000 * 10**9
+S = 10**9
 fr = lambda b, sport=40000, dport=1813, src="10.0.0.1", dst="10.9.9.9": \
     udp4_frame(src, dst, sport, dport, b)
 
@@ -46,6 +47,38 @@ check(len(rows) == 1 and rows[0]["stop"] is not None and rows[0]["session_id"] =
       f"a replay changed the store: {rows}")
 st = json.loads(retain("stats", "--store", store, "--format", "json").stdout)
 check(st["counters"].get("radius.replayed") == 1, f"stats: {st['counters']}")
+
+# ---- review findings: regressions ---------------------------------------------
+# an unsigned Accounting-On from an address without a secret, claiming the
+# NAS-IP of a NAS that has one, closes nothing: rejected
+on = radius_acct(9, [radius_attr(40, u32(7)), radius_attr(4, bytes([10, 0, 0, 1]))])
+st_ = acct(4, 1, b"v-1")
+# a verified Interim re-sent from another port within the window: a
+# duplicate, it must not teach a seconds-long interval and orphan the session
+it = acct(5, 3, b"v-1", [radius_attr(46, u32(3600))])
+it2 = acct(6, 3, b"v-1", [radius_attr(46, u32(7200))])
+sp = acct(7, 2, b"v-1", [radius_attr(46, u32(7300)), radius_attr(49, u32(1))])
+# a RADIUS Acct-Session-Id that looks like retain's own PPPoE ids
+p1 = acct(8, 1, b"pppoe:1234")
+p2 = acct(10, 3, b"pppoe:1234", [radius_attr(46, u32(600))])
+p3 = acct(11, 2, b"pppoe:1234", [radius_attr(46, u32(700)), radius_attr(49, u32(1))])
+cap3 = os.path.join(d, "review.pcap")
+write_pcap(cap3, [(T, fr(st_)), (T + 1 * S, fr(p1)), (T + 10 * S, fr(on, src="192.0.2.66")),
+                  (T + 600 * S, fr(p2)), (T + 700 * S, fr(p3)), (T + 701 * S, fr(p3)),
+                  (T + 3600 * S, fr(it)), (T + 3605 * S, fr(it, sport=1001)),
+                  (T + 7200 * S, fr(it2)), (T + 7300 * S, fr(sp))])
+store3 = os.path.join(d, "s3")
+s = json.loads(retain("ingest", cap3, "--store", store3, "--secrets", secrets,
+                      "--format", "json").stdout)
+check(s["rejected"] == 1, f"forged Accounting-On not rejected: {s}")
+rows = {r["session_id"]: r for r in jsonl(retain("export", "--store", store3).stdout)}
+v = rows.get("v-1", {})
+check(v.get("stop_cause") == "user-request" and v.get("stop_ns") == T + 7300 * S,
+      f"v-1 should end by its Stop: {v}")
+check(len([r for r in rows if r == "pppoe:1234"]) == 1 and
+      rows.get("pppoe:1234", {}).get("stop_cause") == "user-request",
+      f"RADIUS session 'pppoe:1234': {rows.get('pppoe:1234')}")
+check(len(rows) == 2, f"records: {sorted(rows)}")
 
 # ---- Access-Request / Accept: Message-Authenticator, BlastRADIUS ----------------
 def access(code, ident, attrs, req_auth=None, ma=True, bad_ma=False):

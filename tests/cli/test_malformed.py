@@ -7,6 +7,7 @@ packet in the same capture still makes its session.  Run under ASan/UBSan
 in the sanitizer build of tools/check."""
 import json
 import os
+import struct
 from rtlib import *
 
 d = tmpdir()
@@ -116,5 +117,35 @@ s = json.loads(p.stdout)
 check(s["duplicates"] == 2 and s["sessions_open"] == 1, f"identical re-sends: {s}")
 out = jsonl(retain("export", "--store", os.path.join(d, "s-dup")).stdout)
 check(len(out) == 1 and out[0]["start_ns"] == t1, f"re-send moved the start: {out}")
+
+# a RADIUS packet larger than the MTU arrives in IPv4 fragments: it is
+# reassembled (bounded pool) and makes its session; overlapping fragments
+# are dropped without a record or a crash
+big = radius_acct(40, [radius_attr(40, u32(1)), radius_attr(44, b"frag-1"),
+                       radius_attr(1, b"frank"), radius_attr(4, bytes([10, 0, 0, 1]))] +
+                  [radius_attr(26, b"\x00\x00\x00\x09" + bytes([1, 247]) + b"v" * 245)] * 7,
+                  SECRET)
+def fragments(payload, cut, overlap=0, ident=77):
+    udp = struct.pack("!HHHH", 40000, 1813, 8 + len(payload), 0) + payload
+    out = []
+    for off, part, mf in ((0, udp[:cut], 1), (cut - overlap, udp[cut - overlap:], 0)):
+        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), ident,
+                          (mf << 13) | (off // 8), 64, 17, 0, bytes([10, 0, 0, 1]),
+                          bytes([10, 9, 9, 9]))
+        iph = iph[:10] + struct.pack("!H", ip_checksum(iph)) + iph[12:]
+        out.append(b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + iph + part)
+    return out
+check(len(big) > 1500, "the test packet should not fit one Ethernet frame")
+t2 = t0 + 10**14
+ok_frags = fragments(big, 1480)
+bad_frags = fragments(big, 1480, overlap=8, ident=78)
+cap4 = os.path.join(d, "frag.pcap")
+write_pcap(cap4, [(t2, ok_frags[1]), (t2 + 1, ok_frags[0]),      # out of order
+                  (t2 + 2, bad_frags[0]), (t2 + 3, bad_frags[1])])
+p = retain("ingest", cap4, "--store", os.path.join(d, "s-frag"), "--secrets",
+           os.path.join(d, "secrets.txt"), "--format", "json")
+out = jsonl(retain("export", "--store", os.path.join(d, "s-frag")).stdout)
+check(len(out) == 1 and out[0]["account"] == "frank" and out[0]["session_id"] == "frag-1",
+      f"reassembled RADIUS packet: {out}")
 
 finish("malformed")
