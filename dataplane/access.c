@@ -17,6 +17,7 @@
 #include "cursor.h"
 #include "dhcp4.h"
 #include "dhcp6.h"
+#include "l2tp.h"
 #include "ppp.h"
 #include "pppoe.h"
 #include "radius.h"
@@ -39,6 +40,9 @@ struct entry {
 	int64_t lease_end_ns; /* DHCP */
 	struct rt_text account, circuit, remote, ac_name, subscriber;
 	struct rt_text duid_hex;  /* DHCPv6: the client's DUID, hex (truncated) */
+	/* L2TP: the LAC's tunnel/session, the LNS's session, both addresses */
+	uint16_t lac_tid, lns_tid, lns_sid;
+	struct rt_addr lac, lns;
 	bool has_v6addr, has_pd;
 	uint8_t v6addr[16];
 	struct rt_prefix6 pd;
@@ -138,8 +142,9 @@ static void prune(dp_access *a, int64_t now)
 			/* PPPoE: a login that never finished after an hour, a
 			 * session silent past the tracker's orphan time (its PADT
 			 * was lost) */
-			bool stale = e->kind == 1 ? now - e->last_ns > (e->authed ? 4 : 1) * IDLE_NS
-						  : (now > e->lease_end_ns + IDLE_NS);
+			bool stale = (e->kind == 1 || e->kind >= 4)
+					     ? now - e->last_ns > (e->authed ? 4 : 1) * IDLE_NS
+					     : (now > e->lease_end_ns + IDLE_NS);
 			/* (DHCP and DHCPv6 bindings: gone an hour after their lease) */
 			if (stale) {
 				*pp = e->next;
@@ -639,6 +644,229 @@ int dp_access_dhcp6(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64
 	} else if (d.msg_type == DP_DHCP6_RELEASE && e && e->has_ip) {
 		err = dhcp6_emit(a, t, e, DP_ACCT_STOP, ts_ns, RT_CAUSE_RELEASE);
 		drop(a, e);
+	}
+	return err ? err : dp_tracker_advance(t, ts_ns);
+}
+
+/* ---- L2TPv2 (RFC 2661) ------------------------------------------------------ */
+
+/*
+ * Keys (48 bits of a hash in the entry's mac field): kind 4, the session by
+ * (LAC, LNS, LAC tunnel, LAC session); kind 5, a tunnel by (LAC, LNS, LNS
+ * tunnel) -> LAC tunnel; kind 6, the LNS's session id -> the kind 4 entry's
+ * LAC ids.  Data from the LNS carries the LAC's ids, data from the LAC the
+ * LNS's.
+ */
+static void l2tp_key(const struct rt_addr *lac, const struct rt_addr *lns, uint16_t x,
+		     uint16_t y, uint8_t kind, uint8_t key[6])
+{
+	uint64_t h = 1469598103934665603ULL ^ kind;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ lac->a[i]) * 1099511628211ULL;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ lns->a[i]) * 1099511628211ULL;
+	h = (h ^ x) * 1099511628211ULL;
+	h = (h ^ y) * 1099511628211ULL;
+	for (unsigned i = 0; i < 6; i++)
+		key[i] = (uint8_t)(h >> (8 * i));
+}
+
+static int l2tp_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t status, int64_t ts,
+		     unsigned cause)
+{
+	struct dp_acct_msg m;
+	msg_init(&m, status, ts, RT_SRC_L2TP);
+	char lac[48];
+	if (e->lac.family == 4)
+		snprintf(lac, sizeof(lac), "%u.%u.%u.%u", e->lac.a[0], e->lac.a[1], e->lac.a[2],
+			 e->lac.a[3]);
+	else
+		snprintf(lac, sizeof(lac), "%02x%02x::%02x%02x", e->lac.a[0], e->lac.a[1],
+			 e->lac.a[14], e->lac.a[15]);
+	int n = snprintf(a->sid_buf, sizeof(a->sid_buf), "l2tp:%s:%u:%u", lac, e->lac_tid, e->sid);
+	m.session_id.p = a->sid_buf;
+	m.session_id.len = (uint8_t)n;
+	m.account = view(&e->account);
+	m.calling_number = view(&e->remote); /* the Calling Number AVP */
+	m.has_nas_rec = true;
+	m.nas_rec = e->lns;                  /* the LNS terminates the PPP session */
+	m.has_ipv4 = e->has_ip;
+	memcpy(m.ipv4, e->ip, 4);
+	if (status == DP_ACCT_STOP && cause) {
+		m.has_cause = true;
+		m.cause = cause;
+	}
+	m.keepalive = status == DP_ACCT_INTERIM;
+	return dp_tracker_acct(t, &m);
+}
+
+static struct entry *l2tp_session(dp_access *a, const struct rt_addr *lac,
+				  const struct rt_addr *lns, uint16_t lac_tid, uint16_t lac_sid)
+{
+	uint8_t k[6];
+	l2tp_key(lac, lns, lac_tid, lac_sid, 4, k);
+	return find(a, k, lac_sid, 4);
+}
+
+/* The session a message from the LAC names by the LNS's ids. */
+static struct entry *l2tp_by_lns_ids(dp_access *a, const struct rt_addr *lac,
+				     const struct rt_addr *lns, uint16_t lns_tid, uint16_t lns_sid)
+{
+	uint8_t k[6];
+	l2tp_key(lac, lns, lns_tid, lns_sid, 6, k);
+	struct entry *alias = find(a, k, lns_sid, 6);
+	return alias ? l2tp_session(a, lac, lns, alias->lac_tid, alias->lns_sid) : NULL;
+}
+
+static int l2tp_ppp(dp_access *a, dp_tracker *t, struct entry *e, const struct dp_l2tp *l,
+		    bool up, int64_t ts)
+{
+	if (l->ppp_protocol == 0x0021 || l->ppp_protocol == 0x0057 || !l->ppp_payload)
+		return 0;
+	struct dp_ppp ppp;
+	struct dp_cur in = dp_cur_make(l->ppp_payload, l->ppp_len);
+	enum dp_ppp_fail f = dp_ppp_decode(l->ppp_protocol, &in, &ppp);
+	if (f == DP_PPP_NOT_CONTROL)
+		return 0;
+	if (f != DP_PPP_OK) {
+		a->c.malformed_ppp++;
+		return 0;
+	}
+	a->c.ppp_control++;
+	e->last_ns = ts;
+	switch (ppp.protocol) {
+	case DP_PPP_PAP:
+	case DP_PPP_CHAP:
+		if (up && ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_REQ) ||
+			   (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_RESPONSE))) {
+			e->account.len = 0;
+			set_view_text(&e->account, ppp.name);
+		} else if (!up && !e->authed && e->account.len &&
+			   ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_ACK) ||
+			    (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_SUCCESS))) {
+			e->authed = true;
+			return l2tp_emit(a, t, e, DP_ACCT_START, ts, 0);
+		} else if (!up && ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_NAK) ||
+				   (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_FAILURE))) {
+			a->c.logins_failed++;
+		}
+		return 0;
+	case DP_PPP_IPCP:
+		if (!up && ppp.code == DP_PPP_CONF_ACK && ppp.has_ip) {
+			e->has_ip = true;
+			memcpy(e->ip, ppp.ip, 4);
+			if (e->authed)
+				return l2tp_emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
+		}
+		return 0;
+	case DP_PPP_LCP:
+		if (ppp.code != DP_PPP_TERM_REQ)
+			return e->authed ? l2tp_emit(a, t, e, DP_ACCT_INTERIM, ts, 0) : 0;
+		if (e->authed) {
+			int err = l2tp_emit(a, t, e, DP_ACCT_STOP, ts, up ? 1 : 10);
+			e->authed = false; /* the CDN that follows changes nothing */
+			return err;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int dp_access_l2tp(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns,
+		   const struct dp_secrets *secrets)
+{
+	struct dp_l2tp l;
+	struct dp_l2tp_hidden_buf hb;
+	struct dp_cur in = dp_cur_make(f->payload, f->payload_len);
+	const struct dp_secret *sec = secrets ? dp_secrets_lookup(secrets, &f->src) : NULL;
+	prune(a, ts_ns);
+	if (dp_l2tp_decode(&in, sec ? sec->v : NULL, sec ? sec->len : 0, &hb, &l) != DP_L2TP_OK) {
+		a->c.malformed_l2tp++;
+		return dp_tracker_advance(t, ts_ns);
+	}
+	a->c.l2tp_messages++;
+	int err = 0;
+	uint8_t k[6];
+	struct entry *e;
+	if (!l.control) {
+		/* data: from the LNS it names the LAC's ids, from the LAC the LNS's;
+		 * try the LNS->LAC reading first (LAC = destination) */
+		bool up = false;
+		e = l2tp_session(a, &f->dst, &f->src, l.tunnel_id, l.session_id);
+		if (!e) {
+			e = l2tp_by_lns_ids(a, &f->src, &f->dst, l.tunnel_id, l.session_id);
+			up = true;
+		}
+		if (e)
+			err = l2tp_ppp(a, t, e, &l, up, ts_ns);
+		return err ? err : dp_tracker_advance(t, ts_ns);
+	}
+	switch (l.msg_type) {
+	case DP_L2TP_SCCRP: /* LNS -> LAC: header = LAC tunnel, AVP 9 = LNS tunnel */
+		if (!l.has_assigned_tunnel_id)
+			break;
+		l2tp_key(&f->dst, &f->src, l.assigned_tunnel_id, 0, 5, k);
+		e = get(a, k, 0, 5, ts_ns);
+		if (!e)
+			return -ENOMEM;
+		e->lac_tid = l.tunnel_id;
+		e->last_ns = ts_ns;
+		break;
+	case DP_L2TP_ICRQ: { /* LAC -> LNS: header = LNS tunnel, AVP 14 = LAC session */
+		if (!l.has_assigned_session_id)
+			break;
+		l2tp_key(&f->src, &f->dst, l.tunnel_id, 0, 5, k);
+		struct entry *tun = find(a, k, 0, 5);
+		if (!tun)
+			break; /* tunnel set-up not seen */
+		l2tp_key(&f->src, &f->dst, tun->lac_tid, l.assigned_session_id, 4, k);
+		e = get(a, k, l.assigned_session_id, 4, ts_ns);
+		if (!e)
+			return -ENOMEM;
+		e->lac = f->src;
+		e->lns = f->dst;
+		e->lac_tid = tun->lac_tid;
+		e->lns_tid = l.tunnel_id;
+		e->last_ns = ts_ns;
+		e->remote.len = 0;
+		if (l.calling_hidden)
+			rt_text_set(&e->remote, "hidden", 6);
+		else
+			set_view_text(&e->remote, l.calling);
+		break;
+	}
+	case DP_L2TP_ICRP: { /* LNS -> LAC: header = LAC ids, AVP 14 = LNS session */
+		e = l2tp_session(a, &f->dst, &f->src, l.tunnel_id, l.session_id);
+		if (!e || !l.has_assigned_session_id)
+			break;
+		e->lns_sid = l.assigned_session_id;
+		l2tp_key(&f->dst, &f->src, e->lns_tid, e->lns_sid, 6, k);
+		struct entry *al = get(a, k, e->lns_sid, 6, ts_ns);
+		if (!al)
+			return -ENOMEM;
+		al->lac_tid = e->lac_tid;
+		al->lns_sid = e->sid; /* the LAC session id */
+		al->last_ns = ts_ns;
+		break;
+	}
+	case DP_L2TP_CDN: {
+		/* from the LNS: header = LAC ids; from the LAC: header = LNS ids */
+		bool from_lac = false;
+		e = l2tp_session(a, &f->dst, &f->src, l.tunnel_id, l.session_id);
+		if (!e) {
+			e = l2tp_by_lns_ids(a, &f->src, &f->dst, l.tunnel_id, l.session_id);
+			from_lac = e != NULL;
+		}
+		if (!e)
+			break;
+		if (e->authed)
+			err = l2tp_emit(a, t, e, DP_ACCT_STOP, ts_ns, from_lac ? 1 : 10);
+		drop(a, e);
+		break;
+	}
+	default:
+		break;
 	}
 	return err ? err : dp_tracker_advance(t, ts_ns);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "secrets.h"
 #include "tracker.h"
 
 typedef struct dp_access dp_access;
@@ -31,6 +32,8 @@ struct dp_access_counters {
 	uint64_t malformed_dhcp4;
 	uint64_t dhcp6_messages;
 	uint64_t malformed_dhcp6;
+	uint64_t l2tp_messages;
+	uint64_t malformed_l2tp;
 };
 
 int dp_access_alloc(dp_access **ret);
@@ -41,6 +44,12 @@ int dp_access_pppoe(dp_access *a, dp_tracker *t, const struct dp_l2 *l2, int64_t
 
 /** A DHCPv4 message (UDP 67/68).  @return 0 or a tracker error */
 int dp_access_dhcp4(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);
+
+/** An L2TPv2 message (UDP 1701); hidden AVPs are decoded with the secret
+ *  the secrets file gives the sender's address (NULL: reported hidden).
+ *  @return 0 or a tracker error */
+int dp_access_l2tp(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns,
+		   const struct dp_secrets *secrets);
 
 /** A DHCPv6 message (UDP 546/547).  @return 0 or a tracker error */
 int dp_access_dhcp6(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);

@@ -79,7 +79,7 @@ void dp_engine_cfg_default(struct dp_engine_cfg *cfg)
 uint64_t dp_counters_malformed(const struct dp_counters *c)
 {
 	uint64_t n = c->malformed_pppoe + c->malformed_ppp + c->malformed_dhcp4 +
-		     c->malformed_dhcp6;
+		     c->malformed_dhcp6 + c->malformed_l2tp;
 	for (unsigned i = 0; i < DP_FRAME_RES_MAX; i++)
 		if (dp_frame_res_malformed((enum dp_frame_res)i))
 			n += c->malformed_frame[i];
@@ -286,6 +286,7 @@ static int sync_access(dp_engine *e, int err)
 	e->c.malformed_ppp = ac->malformed_ppp;
 	e->c.malformed_dhcp4 = ac->malformed_dhcp4;
 	e->c.malformed_dhcp6 = ac->malformed_dhcp6;
+	e->c.malformed_l2tp = ac->malformed_l2tp;
 	e->c.logins_failed = ac->logins_failed;
 	return err;
 }
@@ -539,6 +540,10 @@ static int udp(dp_engine *e, const struct dp_frame *fp, int64_t ts)
 		if (err)
 			return err;
 		return dp_tracker_advance(e->tracker, ts);
+	}
+	if (f.dport == 1701 || f.sport == 1701) {
+		e->c.l2tp++;
+		return sync_access(e, dp_access_l2tp(e->access, e->tracker, &f, ts, e->cfg.secrets));
 	}
 	if ((f.dport == 546 || f.dport == 547) && (f.sport == 546 || f.sport == 547)) {
 		e->c.dhcp6++;

@@ -59,6 +59,8 @@ struct dp_counters {
 	uint64_t malformed_ppp;
 	uint64_t malformed_dhcp4;
 	uint64_t dhcp6;                 /**< DHCPv6 messages */
+	uint64_t l2tp;                  /**< L2TP messages */
+	uint64_t malformed_l2tp;
 	uint64_t malformed_dhcp6;
 	uint64_t logins_failed;         /**< PAP Nak / CHAP Failure */
 	uint64_t replayed;              /**< verified request seen long before: dropped */
