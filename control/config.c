@@ -77,6 +77,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 	if (strcmp(section, "store") == 0 && strcmp(name, "dir") == 0) {
 		ok = set_str(c->store_dir, sizeof(c->store_dir), value);
 		p->seen |= SEEN_DIR;
+	} else if (strcmp(section, "store") == 0 && strcmp(name, "map_mb") == 0) {
+		ok = parse_u32(value, 1, CTL_MAP_MB_MAX, &c->map_mb);
 	} else if (strcmp(section, "api") == 0 && strcmp(name, "listen") == 0) {
 		ok = parse_listen(c, value);
 		p->seen |= SEEN_LISTEN;
@@ -129,7 +131,74 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 	return ok;
 }
 
+/* Read a whole (small) file into a NUL-terminated heap buffer. */
+static int slurp(const char *path, size_t max, char **ret, size_t *ret_len, char *err,
+		 size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap + 1);
+	int rc = 0;
+	while (b) {
+		n += fread(b + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		if (cap >= max) {
+			snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+			rc = -EFBIG;
+			goto out_free;
+		}
+		char *nb = realloc(b, cap * 2 + 1);
+		if (!nb)
+			goto out_free;
+		b = nb;
+		cap *= 2;
+	}
+	if (!b) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out_close;
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+		goto out_free;
+	}
+	fclose(f);
+	b[n] = '\0';
+	*ret = b;
+	*ret_len = n;
+	return 0;
+out_free:
+	if (!rc) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+	}
+	free(b);
+out_close:
+	fclose(f);
+	return rc;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t errlen)
+{
+	char *buf;
+	size_t len;
+	int rc = slurp(path, CTL_CONFIG_FILE_MAX, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = ctl_config_parse_buf(path, buf, len, ret, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct ctl_config *ret,
+			 char *err, size_t errlen)
 {
 	struct ctl_config c;
 	memset(&c, 0, sizeof(c));
@@ -138,14 +207,25 @@ int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t 
 	c.commit_ms = 50;
 	c.checkpoint_s = 60;
 	struct parse_ctx p = {.c = &c};
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
+	/* inih reads a C string: a NUL inside the text is an error, not an
+	 * end that silently drops what follows */
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		return -EINVAL;
 	}
-	int line = ini_parse_file(f, on_kv, &p);
-	fclose(f);
+	char *text = malloc(len + 1);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	int line = ini_parse_string(text, on_kv, &p);
+	free(text);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
 	if (line != 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line,
 			 p.why[0] ? p.why : "not a valid INI line");
@@ -213,25 +293,43 @@ void ctl_tokens_clear(struct ctl_tokens *t)
 
 int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
+	char *buf;
+	size_t len;
+	int rc = slurp(path, CTL_TOKENS_FILE_MAX, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = ctl_tokens_parse_buf(path, buf, len, ret, err, errlen);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+int ctl_tokens_parse_buf(const char *path, const char *text, size_t len, struct ctl_tokens *ret,
+			 char *err, size_t errlen)
+{
 	struct ctl_tokens t = {0};
 	size_t cap = 0;
 	char buf[512];
 	unsigned lineno = 0;
 	int rc = 0;
-	while (fgets(buf, sizeof(buf), f)) {
+	const char *cur = text, *end = text + len;
+	while (cur < end) {
 		lineno++;
-		size_t n = strlen(buf);
-		if (n == sizeof(buf) - 1 && buf[n - 1] != '\n') {
+		const char *nl = memchr(cur, '\n', (size_t)(end - cur));
+		size_t n = nl ? (size_t)(nl - cur) : (size_t)(end - cur);
+		if (n >= sizeof(buf) - 1) {
 			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
 			rc = -EINVAL;
 			goto out_clear;
 		}
+		if (memchr(cur, '\0', n)) {
+			snprintf(err, errlen, "%s:%u: NUL byte", path, lineno);
+			rc = -EINVAL;
+			goto out_clear;
+		}
+		memcpy(buf, cur, n);
+		buf[n] = '\0';
+		cur = nl ? nl + 1 : end;
 		char *hash = strchr(buf, '#');
 		if (hash)
 			*hash = '\0';
@@ -262,7 +360,8 @@ int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t 
 		for (unsigned i = 0; ok && i < 32; i++) {
 			int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
 			ok = hi >= 0 && lo >= 0;
-			tk.hash[i] = (unsigned char)(hi << 4 | lo);
+			if (ok) /* -1 << 4 is undefined (found by fuzz_config) */
+				tk.hash[i] = (unsigned char)(hi << 4 | lo);
 		}
 		if (!ok) {
 			snprintf(err, errlen, "%s:%u: the token hash must be 64 hex digits (SHA-256)",
@@ -289,17 +388,10 @@ int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t 
 		}
 		t.v[t.n++] = tk;
 	}
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-		goto out_clear;
-	}
-	fclose(f);
 	*ret = t;
 	return 0;
 out_clear:
 	ctl_tokens_clear(&t);
-	fclose(f);
 	return rc;
 }
 

@@ -8,6 +8,13 @@
  *
  *     [store]
  *     dir = /var/lib/retain
+ *     map_mb = 65536               ; LMDB catalogue map size in MiB (optional;
+ *                                  ; default 64 GiB, 1..CTL_MAP_MB_MAX).  Only
+ *                                  ; address space is reserved, the file grows
+ *                                  ; as used.  Risk: too small a map fills up
+ *                                  ; (ALARM "catalogue map full"): retaind then
+ *                                  ; stores and acknowledges nothing until it
+ *                                  ; is restarted with a larger value.
  *     [api]
  *     listen = 127.0.0.1:8443      ; or [::1]:8443
  *     cert = /etc/retain/api.crt   ; PEM
@@ -48,9 +55,13 @@
 #include <stdint.h>
 
 #define CTL_PATH_MAX 4096
+#define CTL_MAP_MB_MAX (1u << 24)       /**< [store] map_mb: 16 TiB */
+#define CTL_CONFIG_FILE_MAX (1u << 20)  /**< a config file larger than this is refused */
+#define CTL_TOKENS_FILE_MAX (16u << 20) /**< a tokens file larger than this is refused */
 
 struct ctl_config {
 	char store_dir[CTL_PATH_MAX];
+	uint32_t map_mb;         /**< [store] map_mb, 0 = the store's default */
 	char listen[128];        /**< as written */
 	char host[64];           /**< address part of listen */
 	uint16_t port;
@@ -72,13 +83,26 @@ struct ctl_config {
 };
 
 /**
- * Parse a config file.  Every key above is required except max_body and
- * max_rows.  Unknown sections or keys are errors (a typo must not silently
+ * Parse a config file.  Every key above is required except map_mb, max_body
+ * and max_rows.  Unknown sections or keys are errors (a typo must not silently
  * drop a setting).
  * @param[out] err  one line naming the file, line and problem on failure
- * @return 0, -ENOENT / -errno (cannot read), -EINVAL (err says why)
+ * @return 0, -ENOENT / -errno (cannot read), -EFBIG (larger than
+ *         CTL_CONFIG_FILE_MAX), -ENOMEM, -EINVAL (err says why)
  */
 int ctl_config_load(const char *path, struct ctl_config *ret, char *err, size_t errlen);
+
+/**
+ * Parse a config held in memory (what ctl_config_load() does with the
+ * file's bytes; also the fuzzing entry point).
+ * @param[in] path  only names the text in err
+ * @param[in] buf   len bytes, need not be NUL-terminated (a NUL inside is
+ *                  an error)
+ * @param[out] ret  set only on success
+ * @return 0, -ENOMEM, -EINVAL (err says why)
+ */
+int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct ctl_config *ret,
+			 char *err, size_t errlen);
 
 enum ctl_role {
 	CTL_ROLE_NONE = 0,
@@ -103,9 +127,19 @@ struct ctl_tokens {
 
 /**
  * Load a tokens file (format above).
- * @return 0, -errno, -ENOMEM, -EINVAL (err names the line)
+ * @return 0, -errno, -EFBIG (larger than CTL_TOKENS_FILE_MAX), -ENOMEM,
+ *         -EINVAL (err names the line)
  */
 int ctl_tokens_load(const char *path, struct ctl_tokens *ret, char *err, size_t errlen);
+
+/**
+ * Parse a tokens file held in memory (buf: len bytes, not NUL-terminated;
+ * path only names it in err).  The file loader's parser and the fuzzing
+ * entry point.  On success the caller owns *ret (ctl_tokens_clear()).
+ * @return 0, -ENOMEM, -EINVAL (err names the line)
+ */
+int ctl_tokens_parse_buf(const char *path, const char *buf, size_t len, struct ctl_tokens *ret,
+			 char *err, size_t errlen);
 
 /** Free a loaded set; safe on a zeroed struct. */
 void ctl_tokens_clear(struct ctl_tokens *t);

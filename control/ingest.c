@@ -60,6 +60,7 @@ int ctl_ingest(const char *const *captures, size_t n, const struct ctl_ingest_op
 	}
 	ctl_pipeline_opts_default(&po);
 	po.store_dir = o->store_dir;
+	po.map_size = o->map_size;
 	po.secrets = secrets;
 	po.engine = o->engine;
 	po.commit_every = o->commit_every;

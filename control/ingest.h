@@ -19,6 +19,7 @@
 
 struct ctl_ingest_opts {
 	const char *store_dir;
+	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
 	const char *secrets_path;     /**< NULL: no secrets, every NAS "no-secret" */
 	struct dp_engine_cfg engine;  /**< secrets filled in by ctl_ingest */
 	size_t commit_every;          /**< closed sessions per group commit */

@@ -23,7 +23,9 @@ struct ctl_pipeline {
 	uint64_t open_stored;
 	uint64_t commits;
 	uint64_t rejects_logged;
-	struct dp_counters persisted; /* counters already added to the store */
+	struct dp_counters persisted; /* counters already added to the store
+				       * (of COUNTERS() below only) */
+	uint64_t malformed_persisted;
 	uint64_t stored_persisted;
 };
 
@@ -130,7 +132,8 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 	p->o = *o;
 	struct dp_engine_cfg ecfg = o->engine;
 	ecfg.secrets = o->secrets;
-	int rc = st_store_open(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &p->st);
+	struct st_open_opts so = {.map_size = o->map_size};
+	int rc = st_store_open_with(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &so, &p->st);
 	if (rc) {
 		snprintf(err, errlen, "store %s: %s", o->store_dir, st_strerror(rc));
 		goto out_free;
@@ -234,23 +237,35 @@ int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 		if (!rc)
 			rc = st_store_set_open(p->st, ov.v, ov.n);
 	}
+	/* A delta handed to the store stays in its pending batch even when the
+	 * commit fails (the batch is retried), so it counts as persisted as
+	 * soon as it is handed over: adding it again on the retry would count
+	 * it twice. */
+	uint64_t mal0 = p->malformed_persisted;
 #define ADD(name, field)                                                              \
-	if (!rc && c->field != p->persisted.field)                                    \
-		rc = st_store_counter_add(p->st, name, c->field - p->persisted.field);
+	if (!rc && c->field != p->persisted.field) {                                  \
+		rc = st_store_counter_add(p->st, name, c->field - p->persisted.field); \
+		if (!rc)                                                              \
+			p->persisted.field = c->field;                                \
+	}
 	COUNTERS(ADD)
 #undef ADD
-	uint64_t mal = dp_counters_malformed(c), mal0 = dp_counters_malformed(&p->persisted);
-	if (!rc && mal != mal0)
+	uint64_t mal = dp_counters_malformed(c);
+	if (!rc && mal != mal0) {
 		rc = st_store_counter_add(p->st, "malformed", mal - mal0);
-	if (!rc && p->stored != p->stored_persisted)
+		if (!rc)
+			p->malformed_persisted = mal;
+	}
+	if (!rc && p->stored != p->stored_persisted) {
 		rc = st_store_counter_add(p->st, "sessions.closed", p->stored - p->stored_persisted);
+		if (!rc)
+			p->stored_persisted = p->stored;
+	}
 	if (!rc)
 		rc = st_store_commit(p->st);
 	free(ov.v);
 	if (rc)
 		return rc;
-	p->persisted = *c;
-	p->stored_persisted = p->stored;
 	p->pending = 0;
 	p->commits++;
 	if (with_open)

@@ -26,6 +26,7 @@ typedef struct ctl_pipeline ctl_pipeline;
 
 struct ctl_pipeline_opts {
 	const char *store_dir;
+	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
 	const dp_secrets *secrets;    /**< borrowed; NULL: every NAS "no-secret" */
 	struct dp_engine_cfg engine;  /**< its secrets field is ignored */
 	size_t commit_every;          /**< closed sessions that force a commit (0: never) */

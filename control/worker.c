@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "capture.h"
@@ -97,6 +98,28 @@ out_free:
 	return rc;
 }
 
+/* The ALARM for a failed commit, naming the likely cause: a full disk
+ * often reaches us as EIO (LMDB reports a short write as such) and a full
+ * map only says so. */
+static void alarm_commit(const ctl_worker *w, int rc)
+{
+	char why[160] = "";
+	struct statvfs sv;
+	if (rc == ST_EMAPFULL) {
+		snprintf(why, sizeof(why), " ([store] map_mb %s: restart with a larger one)",
+			 w->cfg.map_mb ? "is too small" : "(default 65536) is too small");
+	} else if (statvfs(w->cfg.store_dir, &sv) == 0) {
+		uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+		uint64_t size = (uint64_t)sv.f_blocks * sv.f_frsize;
+		snprintf(why, sizeof(why), " (%sstore filesystem: %" PRIu64 " KiB free of %" PRIu64
+			 " KiB)", rc == -ENOSPC || avail < (1u << 20) ? "disk full? " : "",
+			 avail >> 10, size >> 10);
+	}
+	fprintf(stderr, "retaind: ALARM: commit failed: %s%s; keeping the batch in memory "
+			"and retrying; requests are not answered until a commit succeeds\n",
+		st_strerror(rc), why);
+}
+
 static void do_reload(ctl_worker *w)
 {
 	if (!w->cfg.secrets[0]) {
@@ -177,9 +200,7 @@ static void *run(void *arg)
 			int rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
 				if (!failing)
-					fprintf(stderr, "retaind: ALARM: commit failed: %s; "
-							"keeping the batch in memory and retrying\n",
-						st_strerror(rc));
+					alarm_commit(w, rc);
 				failing = 1;
 				if (w->lis)
 					ctl_listener_drop(w->lis); /* the NAS retransmits */
@@ -203,6 +224,7 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 	struct ctl_pipeline_opts po;
 	ctl_pipeline_opts_default(&po);
 	po.store_dir = w->cfg.store_dir;
+	po.map_size = (uint64_t)w->cfg.map_mb << 20;
 	po.secrets = w->secrets;
 	po.commit_every = 0; /* time-driven group commit */
 	po.log = wlog;

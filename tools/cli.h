@@ -23,6 +23,13 @@ extern const char *prog;
 void die_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /** Log sink for control/ modules: "retain: MSG" on stderr. */
 void log_stderr(void *ctx, const char *msg);
+/**
+ * The LMDB map size for every store the CLI opens: $RETAIN_MAP_MB MiB, or 0
+ * (the store's default, 64 GiB of address space) when unset or not a
+ * number from 1 to 16777216.  For environments that cannot reserve 64 GiB,
+ * such as valgrind (tests/cli/test_valgrind.py).
+ */
+uint64_t cli_map_size(void);
 /** --store, else $RETAIN_STORE, else NULL. */
 const char *store_from_env(const char *store);
 /** Parse a time option or exit 1 naming the option. */

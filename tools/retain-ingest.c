@@ -145,6 +145,7 @@ int cmd_ingest(int argc, char **argv)
 	int c;
 
 	ctl_ingest_opts_default(&o);
+	o.map_size = cli_map_size();
 	while ((c = getopt_long(argc, argv, "s:k:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -76,7 +76,8 @@ static int run_query(const char *store, const struct st_query *q, enum ctl_fmt f
 		     bool empty_is_4)
 {
 	st_store *st;
-	int rc = st_store_open(store, ST_OPEN_RDONLY, &st);
+	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;
@@ -118,7 +119,8 @@ static int run_lawful_query(const char *store, const struct st_query *q, enum ct
 		fprintf(stderr, "%s: warning: no --authority/--case given: the audit log records "
 				"this query with them as null\n", prog);
 	st_store *st;
-	int rc = st_store_open(store, ST_OPEN_RDONLY, &st);
+	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;

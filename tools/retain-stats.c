@@ -71,7 +71,8 @@ int cmd_stats(int argc, char **argv)
 	if (!store)
 		die_usage("stats ", "--store DIR is required");
 	st_store *st;
-	int rc = st_store_open(store, ST_OPEN_RDONLY, &st);
+	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;

@@ -105,7 +105,7 @@ static int print_item(void *ctx, const struct st_verify_item *it)
 static int check_store(const struct verify_opts *vo, struct vout *out, uint64_t *ret_faults)
 {
 	st_store *st = NULL;
-	struct st_open_opts oo = {.seal_grace_ns = vo->grace};
+	struct st_open_opts oo = {.seal_grace_ns = vo->grace, .map_size = cli_map_size()};
 	int rc = -EBUSY;
 
 	if (vo->seal)

@@ -43,6 +43,19 @@ void log_stderr(void *ctx, const char *msg)
 	fprintf(stderr, "%s: %s\n", prog, msg);
 }
 
+uint64_t cli_map_size(void)
+{
+	const char *v = getenv("RETAIN_MAP_MB");
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long mb = strtoull(v, &end, 10);
+	if (errno || *end || v[0] == '-' || mb < 1 || mb > (1ull << 24))
+		return 0;
+	return (uint64_t)mb << 20;
+}
+
 const char *store_from_env(const char *store)
 {
 	if (store)
