@@ -282,21 +282,83 @@ static int pppoe_discovery(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 	}
 }
 
+typedef int (*emit_fn)(dp_access *a, dp_tracker *t, struct entry *e, uint32_t status,
+		       int64_t ts, unsigned cause);
+
+/* Decode a PPP control frame; false (and counted) when it is data, not for
+ * us or malformed. */
+static bool ppp_control(dp_access *a, uint16_t protocol, const uint8_t *payload, size_t len,
+			struct dp_ppp *ret)
+{
+	if (protocol == 0x0021 || protocol == 0x0057 || !payload)
+		return false; /* subscriber data */
+	struct dp_cur in = dp_cur_make(payload, len);
+	enum dp_ppp_fail f = dp_ppp_decode(protocol, &in, ret);
+	if (f == DP_PPP_NOT_CONTROL)
+		return false;
+	if (f != DP_PPP_OK) {
+		a->c.malformed_ppp++;
+		return false;
+	}
+	a->c.ppp_control++;
+	return true;
+}
+
+/*
+ * The PPP session state machine shared by PPPoE and L2TP (ACCESS.md):
+ * account from PAP/CHAP, start at Ack/Success, address from the BRAS's
+ * IPCP Configure-Ack, LCP echoes as news, LCP Terminate-Request ends it
+ * (*ret_ended; the caller forgets the entry its own way).
+ */
+static int ppp_step(dp_access *a, dp_tracker *t, struct entry *e, const struct dp_ppp *ppp,
+		    bool up, int64_t ts, emit_fn emit, bool *ret_ended)
+{
+	*ret_ended = false;
+	switch (ppp->protocol) {
+	case DP_PPP_PAP:
+	case DP_PPP_CHAP: {
+		bool pap = ppp->protocol == DP_PPP_PAP;
+		if (up && ppp->code == (pap ? DP_PPP_PAP_REQ : DP_PPP_CHAP_RESPONSE)) {
+			e->account.len = 0;
+			set_view_text(&e->account, ppp->name);
+		} else if (!up && ppp->code == (pap ? DP_PPP_PAP_ACK : DP_PPP_CHAP_SUCCESS) &&
+			   !e->authed && e->account.len) {
+			e->authed = true;
+			return emit(a, t, e, DP_ACCT_START, ts, 0);
+		} else if (!up && ppp->code == (pap ? DP_PPP_PAP_NAK : DP_PPP_CHAP_FAILURE)) {
+			a->c.logins_failed++;
+		}
+		return 0;
+	}
+	case DP_PPP_IPCP:
+		/* RFC 1332: the BRAS acks the address the client asked for */
+		if (!up && ppp->code == DP_PPP_CONF_ACK && ppp->has_ip) {
+			e->has_ip = true;
+			memcpy(e->ip, ppp->ip, 4);
+			if (e->authed)
+				return emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
+		}
+		return 0;
+	case DP_PPP_LCP:
+		if (ppp->code != DP_PPP_TERM_REQ) {
+			/* echoes and the rest of LCP: the session is alive */
+			return e->authed ? emit(a, t, e, DP_ACCT_INTERIM, ts, 0) : 0;
+		}
+		*ret_ended = true;
+		return e->authed ? emit(a, t, e, DP_ACCT_STOP, ts,
+					up ? 1 /* User-Request */ : 10 /* NAS-Request */)
+				 : 0;
+	default:
+		return 0;
+	}
+}
+
 static int pppoe_session(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 			 const struct dp_pppoe *p, int64_t ts)
 {
-	if (p->ppp_protocol == 0x0021 || p->ppp_protocol == 0x0057)
-		return 0; /* subscriber data */
 	struct dp_ppp ppp;
-	struct dp_cur in = dp_cur_make(p->ppp_payload, p->ppp_len);
-	enum dp_ppp_fail f = dp_ppp_decode(p->ppp_protocol, &in, &ppp);
-	if (f == DP_PPP_NOT_CONTROL)
+	if (!ppp_control(a, p->ppp_protocol, p->ppp_payload, p->ppp_len, &ppp))
 		return 0;
-	if (f != DP_PPP_OK) {
-		a->c.malformed_ppp++;
-		return 0;
-	}
-	a->c.ppp_control++;
 	/* upstream when the sender is the session's client */
 	bool up = true;
 	struct entry *e = find(a, l2->src, p->session_id, 1);
@@ -322,53 +384,11 @@ static int pppoe_session(dp_access *a, dp_tracker *t, const struct dp_l2 *l2,
 		return 0;
 	}
 	e->last_ns = ts;
-	switch (ppp.protocol) {
-	case DP_PPP_PAP:
-		if (up && ppp.code == DP_PPP_PAP_REQ) {
-			e->account.len = 0;
-			set_view_text(&e->account, ppp.name);
-		} else if (!up && ppp.code == DP_PPP_PAP_ACK && !e->authed && e->account.len) {
-			e->authed = true;
-			return pppoe_emit(a, t, e, DP_ACCT_START, ts, 0);
-		} else if (!up && ppp.code == DP_PPP_PAP_NAK) {
-			a->c.logins_failed++;
-		}
-		return 0;
-	case DP_PPP_CHAP:
-		if (up && ppp.code == DP_PPP_CHAP_RESPONSE) {
-			e->account.len = 0;
-			set_view_text(&e->account, ppp.name);
-		} else if (!up && ppp.code == DP_PPP_CHAP_SUCCESS && !e->authed &&
-			   e->account.len) {
-			e->authed = true;
-			return pppoe_emit(a, t, e, DP_ACCT_START, ts, 0);
-		} else if (!up && ppp.code == DP_PPP_CHAP_FAILURE) {
-			a->c.logins_failed++;
-		}
-		return 0;
-	case DP_PPP_IPCP:
-		/* RFC 1332: the BRAS acks the address the client asked for */
-		if (!up && ppp.code == DP_PPP_CONF_ACK && ppp.has_ip) {
-			e->has_ip = true;
-			memcpy(e->ip, ppp.ip, 4);
-			if (e->authed)
-				return pppoe_emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
-		}
-		return 0;
-	case DP_PPP_LCP: {
-		if (ppp.code != DP_PPP_TERM_REQ) {
-			/* echoes and the rest of LCP: the session is alive */
-			return e->authed ? pppoe_emit(a, t, e, DP_ACCT_INTERIM, ts, 0) : 0;
-		}
-		int err = e->authed ? pppoe_emit(a, t, e, DP_ACCT_STOP, ts,
-						 up ? 1 /* User-Request */ : 10 /* NAS-Request */)
-				    : 0;
+	bool ended = false;
+	int err = ppp_step(a, t, e, &ppp, up, ts, pppoe_emit, &ended);
+	if (ended)
 		drop(a, e);
-		return err;
-	}
-	default:
-		return 0;
-	}
+	return err;
 }
 
 int dp_access_pppoe(dp_access *a, dp_tracker *t, const struct dp_l2 *l2, int64_t ts_ns)
@@ -721,56 +741,15 @@ static struct entry *l2tp_by_lns_ids(dp_access *a, const struct rt_addr *lac,
 static int l2tp_ppp(dp_access *a, dp_tracker *t, struct entry *e, const struct dp_l2tp *l,
 		    bool up, int64_t ts)
 {
-	if (l->ppp_protocol == 0x0021 || l->ppp_protocol == 0x0057 || !l->ppp_payload)
-		return 0;
 	struct dp_ppp ppp;
-	struct dp_cur in = dp_cur_make(l->ppp_payload, l->ppp_len);
-	enum dp_ppp_fail f = dp_ppp_decode(l->ppp_protocol, &in, &ppp);
-	if (f == DP_PPP_NOT_CONTROL)
+	if (!ppp_control(a, l->ppp_protocol, l->ppp_payload, l->ppp_len, &ppp))
 		return 0;
-	if (f != DP_PPP_OK) {
-		a->c.malformed_ppp++;
-		return 0;
-	}
-	a->c.ppp_control++;
 	e->last_ns = ts;
-	switch (ppp.protocol) {
-	case DP_PPP_PAP:
-	case DP_PPP_CHAP:
-		if (up && ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_REQ) ||
-			   (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_RESPONSE))) {
-			e->account.len = 0;
-			set_view_text(&e->account, ppp.name);
-		} else if (!up && !e->authed && e->account.len &&
-			   ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_ACK) ||
-			    (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_SUCCESS))) {
-			e->authed = true;
-			return l2tp_emit(a, t, e, DP_ACCT_START, ts, 0);
-		} else if (!up && ((ppp.protocol == DP_PPP_PAP && ppp.code == DP_PPP_PAP_NAK) ||
-				   (ppp.protocol == DP_PPP_CHAP && ppp.code == DP_PPP_CHAP_FAILURE))) {
-			a->c.logins_failed++;
-		}
-		return 0;
-	case DP_PPP_IPCP:
-		if (!up && ppp.code == DP_PPP_CONF_ACK && ppp.has_ip) {
-			e->has_ip = true;
-			memcpy(e->ip, ppp.ip, 4);
-			if (e->authed)
-				return l2tp_emit(a, t, e, DP_ACCT_INTERIM, ts, 0);
-		}
-		return 0;
-	case DP_PPP_LCP:
-		if (ppp.code != DP_PPP_TERM_REQ)
-			return e->authed ? l2tp_emit(a, t, e, DP_ACCT_INTERIM, ts, 0) : 0;
-		if (e->authed) {
-			int err = l2tp_emit(a, t, e, DP_ACCT_STOP, ts, up ? 1 : 10);
-			e->authed = false; /* the CDN that follows changes nothing */
-			return err;
-		}
-		return 0;
-	default:
-		return 0;
-	}
+	bool ended = false;
+	int err = ppp_step(a, t, e, &ppp, up, ts, l2tp_emit, &ended);
+	if (ended)
+		e->authed = false; /* the CDN that follows changes nothing */
+	return err;
 }
 
 int dp_access_l2tp(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns,
