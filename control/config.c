@@ -10,6 +10,7 @@
 #include <ini.h>
 #include <openssl/crypto.h>
 
+#include "config.h" /* HAVE_DPDK */
 #include "audit.h"
 #include "ctl_config.h"
 
@@ -69,6 +70,103 @@ static bool parse_listen(struct ctl_config *c, const char *v)
 	return set_str(c->listen, sizeof(c->listen), v);
 }
 
+static const char *const dpdk_keys[] = {
+	"eal", "mode", "ports", "queues", "ring", "burst", "timestamps", "test_analysis_delay_us",
+};
+
+static bool dpdk_key_known(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(dpdk_keys) / sizeof(dpdk_keys[0]); i++)
+		if (strcmp(name, dpdk_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* [dpdk]: one key; false on a bad value or an unknown key. */
+static bool dpdk_kv(struct ctl_config *c, const char *name, const char *value)
+{
+	c->has_dpdk = 1;
+	if (strcmp(name, "eal") == 0) {
+		/* An INI line is short (inih: 200 bytes): the EAL arguments may go
+		 * on indented continuation lines, each handed here again. */
+		size_t have = strlen(c->dpdk_eal), n = strlen(value);
+		if (have == 0)
+			return set_str(c->dpdk_eal, sizeof(c->dpdk_eal), value);
+		if (n == 0 || have + 1 + n >= sizeof(c->dpdk_eal))
+			return false;
+		c->dpdk_eal[have] = ' ';
+		memcpy(c->dpdk_eal + have + 1, value, n + 1);
+		return true;
+	}
+	if (strcmp(name, "mode") == 0) {
+		if (strcmp(value, "mirror") == 0)
+			c->dpdk_mode = CTL_DPDK_MIRROR;
+		else if (strcmp(value, "bridge") == 0)
+			c->dpdk_mode = CTL_DPDK_BRIDGE;
+		else
+			return false;
+		return true;
+	}
+	if (strcmp(name, "ports") == 0)
+		return set_str(c->dpdk_ports, sizeof(c->dpdk_ports), value);
+	if (strcmp(name, "queues") == 0)
+		return parse_u32(value, 1, 64, &c->dpdk_queues);
+	if (strcmp(name, "ring") == 0)
+		return parse_u32(value, 1, 1u << 20, &c->dpdk_ring);
+	if (strcmp(name, "burst") == 0)
+		return parse_u32(value, 1, 256, &c->dpdk_burst);
+	if (strcmp(name, "timestamps") == 0) {
+		if (strcmp(value, "clock") == 0)
+			c->dpdk_ts = 0;
+		else if (strcmp(value, "capture") == 0)
+			c->dpdk_ts = 1;
+		else
+			return false;
+		return true;
+	}
+	if (strcmp(name, "test_analysis_delay_us") == 0)
+		return parse_u32(value, 0, 1000000, &c->dpdk_test_delay_us);
+	return false;
+}
+
+/* [dpdk] ports: bridge mode wants 1..CTL_DPDK_MAX_PAIRS pairs "A:B" (both
+ * sides non-empty, A != B); mirror mode plain names (no ':'). */
+static bool dpdk_ports_ok(const struct ctl_config *c, char *why, size_t whylen)
+{
+	const char *s = c->dpdk_ports;
+	if (c->dpdk_mode == CTL_DPDK_MIRROR) {
+		if (strchr(s, ':')) {
+			snprintf(why, whylen, "[dpdk] ports: mode mirror takes port names, not pairs");
+			return false;
+		}
+		return true;
+	}
+	unsigned pairs = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		const char *colon = memchr(s, ':', n);
+		bool ok = colon && colon != s && colon + 1 != s + n &&
+			  !memchr(colon + 1, ':', (size_t)(s + n - colon - 1));
+		if (ok && (size_t)(colon - s) == (size_t)(s + n - colon - 1) &&
+		    memcmp(s, colon + 1, (size_t)(colon - s)) == 0)
+			ok = false; /* A:A */
+		if (!ok || ++pairs > CTL_DPDK_MAX_PAIRS) {
+			snprintf(why, whylen,
+				 "[dpdk] ports: mode bridge takes 1 to %d pairs A:B of two ports",
+				 CTL_DPDK_MAX_PAIRS);
+			return false;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	if (pairs == 0) {
+		snprintf(why, whylen, "[dpdk] ports: mode bridge needs its port pairs A:B");
+		return false;
+	}
+	return true;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *p = user;
@@ -101,6 +199,8 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 		c->has_capture = 1;
 	} else if (strcmp(section, "capture") == 0 && strcmp(name, "secrets") == 0) {
 		ok = set_str(c->secrets, sizeof(c->secrets), value);
+	} else if (strcmp(section, "access") == 0 && strcmp(name, "line_map") == 0) {
+		ok = set_str(c->line_map, sizeof(c->line_map), value) && value[0];
 	} else if (strcmp(section, "capture") == 0 && strcmp(name, "direction") == 0) {
 		ok = true;
 		if (strcmp(value, "both") == 0)
@@ -119,6 +219,12 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 		ok = parse_u32(value, 1, 86400, &c->checkpoint_s);
 	} else if (strcmp(section, "listener") == 0 && strcmp(name, "listen") == 0) {
 		ok = set_str(c->acct_listen, sizeof(c->acct_listen), value) && value[0];
+	} else if (strcmp(section, "dpdk") == 0) {
+		ok = dpdk_kv(c, name, value);
+		if (!ok && !p->why[0] && !dpdk_key_known(name)) {
+			snprintf(p->why, sizeof(p->why), "unknown setting [dpdk] %.32s", name);
+			return 0;
+		}
 	} else if (strcmp(section, "daemon") == 0 && strcmp(name, "user") == 0) {
 		ok = set_str(c->user, sizeof(c->user), value);
 	} else {
@@ -206,6 +312,9 @@ int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct c
 	c.max_rows = 100000;
 	c.commit_ms = 50;
 	c.checkpoint_s = 60;
+	c.dpdk_queues = 1;
+	c.dpdk_ring = 4096;
+	c.dpdk_burst = 32;
 	struct parse_ctx p = {.c = &c};
 	/* inih reads a C string: a NUL inside the text is an error, not an
 	 * end that silently drops what follows */
@@ -244,11 +353,27 @@ int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct c
 			snprintf(err, errlen, "%s: %s is missing", path, need[i].name);
 			return -EINVAL;
 		}
-	if (!c.has_api && !c.has_capture && !c.acct_listen[0]) {
+	if (!c.has_api && !c.has_capture && !c.has_dpdk && !c.acct_listen[0]) {
 		snprintf(err, errlen,
-			 "%s: nothing to do: give [api], [capture] interface or [listener] listen",
-			 path);
+			 "%s: nothing to do: give [api], [capture] interface, [dpdk] or [listener] "
+			 "listen", path);
 		return -EINVAL;
+	}
+	if (c.has_dpdk) {
+		char why[160];
+		if (!HAVE_DPDK) {
+			snprintf(err, errlen, "%s: [dpdk]: this retaind is built without DPDK", path);
+			return -EINVAL;
+		}
+		if (c.has_capture) {
+			snprintf(err, errlen, "%s: [capture] interface and [dpdk] exclude each other",
+				 path);
+			return -EINVAL;
+		}
+		if (!dpdk_ports_ok(&c, why, sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", path, why);
+			return -EINVAL;
+		}
 	}
 	*ret = c;
 	return 0;

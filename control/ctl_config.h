@@ -28,17 +28,34 @@
  *     direction = both             ; both, in or out
  *     filter = default             ; kernel prefilter: default (control plane),
  *                                  ; none, or a pcap-filter(7) expression
- *     commit_ms = 200              ; group commit interval (bound on the delay
+ *     commit_ms = 50               ; group commit interval (bound on the delay
  *                                  ; before a closed session is durable)
  *     checkpoint_s = 60            ; how often open sessions are stored
  *     [listener]
  *     listen = 127.0.0.1:1813      ; RADIUS accounting from the BRAS (answered
  *                                  ; only once durable; secrets from [capture])
+ *     [dpdk]                       ; DPDK ports instead of [capture] interface
+ *     eal = -l 0,1 -a 0000:03:00.0  ; EAL arguments; more on indented
+ *           -a 0000:03:00.1        ; continuation lines (an INI line is short)
+ *     mode = bridge                ; bridge (inline, port pairs) or mirror (receive
+ *                                  ; only, the default)
+ *     ports = 0:1                  ; bridge: pairs A:B, comma-separated; mirror:
+ *                                  ; port names or ids (default every port)
+ *     queues = 1                   ; Rx (and Tx) queues per port, RSS across them
+ *     ring = 4096                  ; analysis copies in flight per bridge (fail-open
+ *                                  ; beyond: copies dropped and counted)
+ *     burst = 32                   ; packets per Rx burst
+ *     timestamps = clock           ; clock, or capture (the Rx timestamp field in µs:
+ *                                  ; net_pcap replays; not for NICs)
+ *     [access]
+ *     line_map = /etc/retain/lines ; DHCP option 82 -> account map (optional;
+ *                                  ; dataplane/linemap.h; reloaded on SIGHUP)
  *     [daemon]
  *     user = retain                ; drop to this user after opening sources
  *
- * [api] (all of listen, cert, key, tokens), [capture] and [listener] are each
- * optional, but one of them must be there.  commit_ms (default 50) bounds
+ * [api] (all of listen, cert, key, tokens), [capture], [dpdk] and [listener]
+ * are each optional, but one of them must be there; [capture] interface and
+ * [dpdk] exclude each other.  [dpdk] needs the DPDK build feature.  commit_ms (default 50) bounds
  * the delay an acknowledged accounting request adds: the answer leaves
  * after the next group commit (at most commit_ms + one fsync later).
  *
@@ -75,12 +92,29 @@ struct ctl_config {
 	char acct_listen[128];   /**< [listener] listen, "" = none */
 	char iface[64];
 	char secrets[CTL_PATH_MAX];
+	char line_map[CTL_PATH_MAX]; /**< [access] line_map, "" = none */
 	int direction;           /**< enum dp_direction */
 	char filter[2048];       /**< "" = default, "none" = no filter */
 	uint32_t commit_ms;
 	uint32_t checkpoint_s;
 	char user[64];
+	int has_dpdk;            /**< [dpdk] given */
+	int dpdk_mode;           /**< enum ctl_dpdk_mode */
+	char dpdk_eal[1024];     /**< "" = the backend's default (no hugepages, no PCI) */
+	char dpdk_ports[512];    /**< as written; bridge: "A:B[,C:D...]" */
+	uint32_t dpdk_queues;    /**< default 1 */
+	uint32_t dpdk_ring;      /**< analysis slots per bridge, default 4096 */
+	uint32_t dpdk_burst;     /**< default 32 */
+	int dpdk_ts;             /**< enum dp_dpdk_ts: 0 clock, 1 capture (mbuf µs) */
+	uint32_t dpdk_test_delay_us; /**< test_analysis_delay_us: tests only (0) */
 };
+
+enum ctl_dpdk_mode {
+	CTL_DPDK_MIRROR = 0,
+	CTL_DPDK_BRIDGE,
+};
+
+#define CTL_DPDK_MAX_PAIRS 4 /**< bridge port pairs */
 
 /**
  * Parse a config file.  Every key above is required except map_mb, max_body

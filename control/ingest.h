@@ -21,11 +21,19 @@ struct ctl_ingest_opts {
 	const char *store_dir;
 	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
 	const char *secrets_path;     /**< NULL: no secrets, every NAS "no-secret" */
+	const char *line_map_path;    /**< DHCP line map (dataplane/linemap.h); NULL: none */
 	struct dp_engine_cfg engine;  /**< secrets filled in by ctl_ingest */
 	size_t commit_every;          /**< closed sessions per group commit */
 	unsigned max_reject_log;      /**< rejected packets to describe in log */
+	unsigned threads;             /**< 1: one thread; 2: a reader thread reads
+				       *   and verifies authenticators ahead of the
+				       *   engine (same records); 0: 2 if the machine
+				       *   has 2 or more cores, else 1 */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
+	bool bench_discard; /**< benchmarks only: sessions counted, not stored */
+	/** optional: called with log_ctx about once a second during the run */
+	void (*progress)(void *ctx, const struct dp_counters *c, const struct dp_tracker_stats *t);
 };
 
 void ctl_ingest_opts_default(struct ctl_ingest_opts *o);

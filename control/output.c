@@ -202,6 +202,9 @@ json_t *ctl_session_json(const struct rt_session *s)
 	json_object_set_new(o, "auth", jstr_or_null(rt_auth_name(s->auth)));
 	json_object_set_new(o, "clock_skew_ms",
 			    s->has_clock_skew ? json_integer(s->clock_skew_ms) : json_null());
+	/* only when set: a mapped (or non-DHCP) record has no such key */
+	if (s->flags & RT_FLAG_UNMAPPED)
+		json_object_set_new(o, "unmapped", json_true());
 	return o;
 }
 
@@ -212,7 +215,7 @@ static const char *const csv_join_header =
 static const char *const csv_header =
 	"account,ipv4,ipv6_prefix,delegated_prefix,ipv6_addr,calling_number,calling_mac,"
 	"nas_ip,nas_id,nas_port_id,session_id,start,stop,start_ns,stop_ns,stop_cause,"
-	"sources,auth,clock_skew_ms\n";
+	"sources,auth,clock_skew_ms,unmapped\n";
 
 static void csv_cell(FILE *f, const char *s, size_t n)
 {
@@ -265,6 +268,7 @@ static void row_csv(FILE *f, const struct rt_session *s)
 	fprintf(f, ",%s,", a ? a : "");
 	if (s->has_clock_skew)
 		fprintf(f, "%d", s->clock_skew_ms);
+	fputs((s->flags & RT_FLAG_UNMAPPED) ? ",true" : ",", f);
 }
 
 static void row_table(FILE *f, const struct rt_session *s)
@@ -282,6 +286,8 @@ static void row_table(FILE *f, const struct rt_session *s)
 	fprintf(f, "%-19s  %-19s  %-20s  %-15s  %-20s  %-15s  %-16s  %s", t.start,
 		*t.stop ? t.stop : "(open)", acc, *t.ipv4 ? t.ipv4 : "-", *cal ? cal : "-",
 		t.nas, sid, c ? c : "-");
+	if (s->flags & RT_FLAG_UNMAPPED)
+		fputs(" (unmapped)", f);
 }
 
 void ctl_out_begin_joined(struct ctl_out *o, FILE *f, enum ctl_fmt fmt, ctl_registry *reg)

@@ -16,6 +16,7 @@ struct ctl_pipeline {
 	struct ctl_pipeline_opts o;
 	st_store *st;
 	dp_engine *e;
+	dp_linemap *linemap;   /* owned; NULL: none */
 	size_t pending;        /* closed sessions since the last commit */
 	uint64_t stored;
 	uint64_t expired;
@@ -53,6 +54,10 @@ static void logf_(ctl_pipeline *p, const char *fmt, ...)
 static int on_close(void *ctx, const struct rt_session *s)
 {
 	ctl_pipeline *p = ctx;
+	if (p->o.bench_discard) {
+		p->stored++;
+		return 0;
+	}
 	int err = st_store_put_closed(p->st, s);
 	if (err == ST_EEXPIRED) {
 		/* ended before the store's expiry horizon (an old capture
@@ -143,6 +148,15 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 		snprintf(err, errlen, "out of memory");
 		goto out_store;
 	}
+	if (o->line_map) {
+		char lerr[160];
+		rc = dp_linemap_load(o->line_map, &p->linemap, lerr, sizeof(lerr));
+		if (rc) {
+			snprintf(err, errlen, "line map %s: %s", o->line_map, lerr);
+			goto out_engine;
+		}
+		dp_engine_set_linemap(p->e, p->linemap);
+	}
 	/* Sessions a previous run left open continue here. */
 	rc = st_store_open_sessions(p->st, resume_one, dp_engine_tracker(p->e));
 	if (rc) {
@@ -164,6 +178,7 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 
 out_engine:
 	dp_engine_free(p->e);
+	dp_linemap_free(p->linemap);
 out_store:
 	st_store_close(p->st);
 out_free:
@@ -174,6 +189,17 @@ out_free:
 int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype)
 {
 	return dp_engine_packet(p->e, pkt, linktype);
+}
+
+int ctl_pipeline_packet_verified(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype,
+				 enum dp_auth_hint hint)
+{
+	return dp_engine_frame_verified(p->e, pkt, linktype, hint);
+}
+
+void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v)
+{
+	dp_engine_prefetch(p->e, v);
 }
 
 int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
@@ -224,7 +250,10 @@ static int collect_open(void *ctx, const struct rt_session *s)
 	X("radius.blastradius_suspect", blastradius_suspect)         \
 	X("pppoe.frames", pppoe)                                     \
 	X("dhcp4.messages", dhcp4)                                   \
-	X("pppoe.logins_failed", logins_failed)
+	X("pppoe.logins_failed", logins_failed)                      \
+	X("radius.accepts_matched", accepts_matched)                 \
+	X("radius.accepts_unmatched", accepts_unmatched)             \
+	X("radius.accepts_bad_authenticator", accepts_bad_authenticator)
 
 int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 {
@@ -233,7 +262,7 @@ int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 	int rc = 0;
 
 	if (with_open) {
-		rc = dp_tracker_foreach_open(dp_engine_tracker(p->e), collect_open, &ov);
+		rc = dp_engine_foreach_open(p->e, collect_open, &ov);
 		if (!rc)
 			rc = st_store_set_open(p->st, ov.v, ov.n);
 	}
@@ -278,6 +307,31 @@ int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns)
 	return dp_tracker_advance(dp_engine_tracker(p->e), now_ns);
 }
 
+int ctl_pipeline_counter_add(ctl_pipeline *p, const char *name, uint64_t delta)
+{
+	return st_store_counter_add(p->st, name, delta);
+}
+
+int ctl_pipeline_reload_linemap(ctl_pipeline *p, size_t *ret_entries, char *err, size_t errlen)
+{
+	if (!p->o.line_map) {
+		snprintf(err, errlen, "no line map configured");
+		return -ENOENT;
+	}
+	dp_linemap *m;
+	char lerr[160];
+	int rc = dp_linemap_load(p->o.line_map, &m, lerr, sizeof(lerr));
+	if (rc) {
+		snprintf(err, errlen, "line map %s: %s", p->o.line_map, lerr);
+		return rc;
+	}
+	dp_engine_set_linemap(p->e, m);
+	dp_linemap_free(p->linemap);
+	p->linemap = m;
+	*ret_entries = dp_linemap_count(m);
+	return 0;
+}
+
 void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s)
 {
 	p->o.secrets = s;
@@ -301,6 +355,7 @@ void ctl_pipeline_close(ctl_pipeline *p)
 	if (!p)
 		return;
 	dp_engine_free(p->e);
+	dp_linemap_free(p->linemap);
 	st_store_close(p->st);
 	free(p);
 }

@@ -28,11 +28,14 @@ struct ctl_pipeline_opts {
 	const char *store_dir;
 	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
 	const dp_secrets *secrets;    /**< borrowed; NULL: every NAS "no-secret" */
+	const char *line_map;         /**< DHCP line map file (dataplane/linemap.h), borrowed; NULL: none */
 	struct dp_engine_cfg engine;  /**< its secrets field is ignored */
 	size_t commit_every;          /**< closed sessions that force a commit (0: never) */
 	unsigned max_reject_log;      /**< rejected packets described in the log */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
+	bool bench_discard;           /**< benchmarks only (tools/bench-load-nostore):
+				       *   closed sessions are counted, never stored */
 };
 
 void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o);
@@ -57,6 +60,14 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 /** Feed one packet.  @return 0, or a store error (-ENOSPC, ST_EMAPFULL, ...) */
 int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype);
 
+/** ctl_pipeline_packet() with the authenticator verdict computed ahead by
+ * dp_engine_preverify() (see dp_engine_frame_verified()). */
+int ctl_pipeline_packet_verified(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype,
+				 enum dp_auth_hint hint);
+
+/** dp_engine_prefetch() on the pipeline's engine. */
+void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v);
+
 /** Feed one RADIUS datagram from the accounting listener. */
 int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
 			const uint8_t *pkt, size_t len, int64_t now_ns, struct dp_radius_result *ret);
@@ -74,6 +85,17 @@ int ctl_pipeline_commit(ctl_pipeline *p, bool with_open);
 /** Advance the tracker's clock without a packet (quiet live link), so
  *  orphans still time out.  @return 0 or a store error */
 int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns);
+
+/** Add delta to the store's persistent counter name with the next commit
+ *  (counters kept outside the engine: retaind's DPDK ports).  Handed over
+ *  means persisted: a failed commit keeps it in the retried batch.
+ *  @return 0, ST_EINVAL (bad name), -ENOMEM */
+int ctl_pipeline_counter_add(ctl_pipeline *p, const char *name, uint64_t delta);
+
+/** Load the line map file again (SIGHUP).  On failure the old map stays
+ *  and err says why.  @return 0, -ENOENT (none configured), or the
+ *  dp_linemap_load() error */
+int ctl_pipeline_reload_linemap(ctl_pipeline *p, size_t *ret_entries, char *err, size_t errlen);
 
 /** Swap the secrets (SIGHUP); borrowed. */
 void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s);

@@ -603,7 +603,7 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 
 static bool worker_wanted(const struct ctl_config *c)
 {
-	return c->has_capture || c->acct_listen[0];
+	return c->has_capture || c->has_dpdk || c->acct_listen[0];
 }
 
 /* Become `user` (after sources and the store are open): no supplementary
@@ -642,7 +642,8 @@ static const char help[] =
 	"  -h, --help\n"
 	"\n"
 	"SIGTERM or SIGINT stops it cleanly (the capture worker commits its\n"
-	"batch and the open sessions first); SIGHUP reloads the secrets file.\n";
+	"batch and the open sessions first); SIGHUP reloads the secrets file\n"
+	"and the line map.\n";
 
 int main(int argc, char **argv)
 {
@@ -715,7 +716,16 @@ int main(int argc, char **argv)
 		status = 0;
 		goto out_pem;
 	}
-	if (d.cfg.has_capture || d.cfg.acct_listen[0]) {
+	/* Signals are taken by sigwait() in this thread only: block them
+	 * before any thread starts (DPDK's EAL starts its own in
+	 * ctl_worker_open, MHD later), each inherits the mask. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (worker_wanted(&d.cfg)) {
 		/* sources and the store are opened with the privileges they need;
 		 * everything after runs as [daemon] user */
 		rc = ctl_worker_open(&d.cfg, &worker, err, sizeof(err));
@@ -736,14 +746,6 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&d.audit_lock, NULL);
 	d.started_ns = now_ns();
 
-	/* Signals are taken by sigwait() in this thread only: block them
-	 * before MHD starts its thread, which inherits the mask. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (worker) {
 		rc = ctl_worker_start(worker, err, sizeof(err));
@@ -752,7 +754,10 @@ int main(int argc, char **argv)
 			goto out_audit;
 		}
 		logf_("capturing on %s, accounting listener %s, into %s (group commit every %u "
-		      "ms)", d.cfg.has_capture ? d.cfg.iface : "-",
+		      "ms)", d.cfg.has_capture ? d.cfg.iface
+			     : d.cfg.has_dpdk ? (d.cfg.dpdk_mode == CTL_DPDK_BRIDGE ? "dpdk bridge"
+										: "dpdk mirror")
+					      : "-",
 		      d.cfg.acct_listen[0] ? d.cfg.acct_listen : "-", d.cfg.store_dir,
 		      d.cfg.commit_ms);
 	}
@@ -802,7 +807,7 @@ wait:;
 			continue;
 		if (sig != SIGHUP)
 			break;
-		logf_("SIGHUP: reloading the secrets file");
+		logf_("SIGHUP: reloading the secrets file and the line map");
 		if (worker)
 			ctl_worker_reload(worker);
 	}

@@ -6,19 +6,71 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "config.h" /* HAVE_DPDK */
 #include "capture.h"
 #include "listener.h"
 #include "pipeline.h"
 #include "store.h"
 
+#if HAVE_DPDK
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#endif
+
 #define BURST 64
 #define NS 1000000000LL
+/* Sources without a descriptor (DPDK) are polled: while they are quiet the
+ * loop sleeps from IDLE_MIN_US doubling to IDLE_MAX_US, so commits,
+ * checkpoints and signals keep their timing and an idle link costs little. */
+#define IDLE_MIN_US 20
+#define IDLE_MAX_US 1000
+
+#if HAVE_DPDK
+#define FWD_MAX 64 /* forwarding threads: one per queue */
+#define FWD_PUBLISH_EVERY 1024 /* polls between two counter publications */
+
+/* The counters a forwarding thread publishes for the worker (relaxed
+ * atomics, on a cache line of their own: the forwarding loop writes them
+ * only every FWD_PUBLISH_EVERY polls). */
+struct fwd_pub {
+	_Alignas(64) atomic_uint_fast64_t rx, tx, tx_dropped, ctrl, ctrl_dropped, nic_dropped;
+};
+
+/* One forwarding thread: the bridges of every port pair on one queue. */
+struct fwd {
+	struct ctl_worker *w;
+	unsigned n_br;
+	dp_bridge *br[CTL_DPDK_MAX_PAIRS];
+	unsigned lcore;    /* its EAL lcore, or RTE_MAX_LCORE: a registered pthread */
+	pthread_t th;
+	int started;
+	int nic;           /* reads the NIC counters (queue 0 only: once per port) */
+	struct fwd_pub pub;
+};
+
+/* DPDK counters added to the store's persistent counters (retain stats). */
+#define DPDK_COUNTERS(X)                            \
+	X("dpdk.rx", rx)                             \
+	X("dpdk.forwarded", tx)                      \
+	X("dpdk.tx_dropped", tx_dropped)             \
+	X("dpdk.nic_dropped", nic_dropped)           \
+	X("dpdk.control", ctrl)                      \
+	X("dpdk.ring_dropped", ctrl_dropped)
+
+struct dpdk_totals {
+	uint64_t rx, tx, tx_dropped, nic_dropped, ctrl, ctrl_dropped;
+};
+#endif
 
 struct ctl_worker {
 	struct ctl_config cfg;
@@ -30,6 +82,15 @@ struct ctl_worker {
 	int started;
 	atomic_int stop;
 	atomic_int reload;
+#if HAVE_DPDK
+	dp_capture *mirror;     /* [dpdk] mode mirror */
+	unsigned n_fwd;         /* [dpdk] mode bridge: forwarding threads */
+	struct fwd *fwd;
+	unsigned n_ana;         /* their analysis sides, read by the worker */
+	dp_capture *ana[FWD_MAX * CTL_DPDK_MAX_PAIRS];
+	atomic_int fwd_stop;
+	struct dpdk_totals persisted; /* counters already handed to the store */
+#endif
 };
 
 static void wlog(void *ctx, const char *msg)
@@ -51,6 +112,285 @@ static int64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
+
+#if HAVE_DPDK
+/* ---- DPDK: mirror source, or bridges on forwarding threads ------------- */
+
+/* Copy one blank-trimmed field of n bytes; false when empty or too long. */
+static bool copy_field(char *dst, size_t cap, const char *s, size_t n)
+{
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= cap)
+		return false;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* [dpdk] mode bridge: one bridge per (pair, queue); the bridges of queue q
+ * go to forwarding thread q.  Ports are configured and started here, with
+ * the privileges the EAL and the devices need. */
+static int dpdk_open_bridges(ctl_worker *w, char *err, size_t errlen)
+{
+	const struct ctl_config *c = &w->cfg;
+	char a[CTL_DPDK_MAX_PAIRS][64], b[CTL_DPDK_MAX_PAIRS][64];
+	unsigned np = 0;
+	for (const char *s = c->dpdk_ports; *s;) {
+		size_t n = strcspn(s, ",");
+		const char *colon = memchr(s, ':', n);
+		if (np == CTL_DPDK_MAX_PAIRS || !colon ||
+		    !copy_field(a[np], sizeof(a[np]), s, (size_t)(colon - s)) ||
+		    !copy_field(b[np], sizeof(b[np]), colon + 1, (size_t)(s + n - colon - 1))) {
+			snprintf(err, errlen, "[dpdk] ports: bad pair list '%s'", c->dpdk_ports);
+			return -EINVAL;
+		}
+		np++;
+		s += n + (s[n] == ',');
+	}
+	if (c->dpdk_queues > FWD_MAX) {
+		snprintf(err, errlen, "[dpdk] queues: at most %d in bridge mode", FWD_MAX);
+		return -EINVAL;
+	}
+	w->fwd = aligned_alloc(64, sizeof(*w->fwd) * c->dpdk_queues);
+	if (!w->fwd) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memset(w->fwd, 0, sizeof(*w->fwd) * c->dpdk_queues);
+	for (unsigned q = 0; q < c->dpdk_queues; q++) {
+		struct fwd *f = &w->fwd[w->n_fwd++];
+		f->w = w;
+		f->nic = q == 0;
+		for (unsigned i = 0; i < np; i++) {
+			struct dp_bridge_opts bo;
+			dp_bridge_opts_default(&bo);
+			bo.eal_args = c->dpdk_eal[0] ? c->dpdk_eal : NULL;
+			bo.port_a = a[i];
+			bo.port_b = b[i];
+			bo.n_queues = c->dpdk_queues;
+			bo.queue = q;
+			bo.burst = c->dpdk_burst;
+			bo.analysis_slots = c->dpdk_ring;
+			bo.ts = c->dpdk_ts ? DP_DPDK_TS_MBUF_US : DP_DPDK_TS_CLOCK;
+			int rc = dp_bridge_open(&bo, &f->br[f->n_br], err, errlen);
+			if (rc)
+				return rc;
+			w->ana[w->n_ana++] = dp_bridge_analysis(f->br[f->n_br++]);
+		}
+	}
+	return 0;
+}
+
+static int dpdk_open(ctl_worker *w, char *err, size_t errlen)
+{
+	const struct ctl_config *c = &w->cfg;
+	if (c->dpdk_mode == CTL_DPDK_BRIDGE)
+		return dpdk_open_bridges(w, err, errlen);
+	struct dp_dpdk_opts o;
+	dp_dpdk_opts_default(&o);
+	o.eal_args = c->dpdk_eal[0] ? c->dpdk_eal : NULL;
+	o.ports = c->dpdk_ports;
+	o.n_queues = c->dpdk_queues;
+	o.ts = c->dpdk_ts ? DP_DPDK_TS_MBUF_US : DP_DPDK_TS_CLOCK;
+	return dp_capture_open_dpdk(&o, &w->mirror, err, errlen);
+}
+
+/* Publish this thread's counters; returns the packets received so far. */
+static uint64_t fwd_publish(struct fwd *f)
+{
+	struct dpdk_totals t = {0};
+	for (unsigned i = 0; i < f->n_br; i++) {
+		struct dp_bridge_stats st;
+		dp_bridge_get_stats(f->br[i], &st);
+		t.rx += st.rx[0] + st.rx[1];
+		t.tx += st.tx[0] + st.tx[1];
+		t.tx_dropped += st.tx_dropped[0] + st.tx_dropped[1];
+		t.ctrl += st.ctrl;
+		t.ctrl_dropped += st.ctrl_dropped;
+		uint64_t d;
+		if (f->nic && dp_bridge_nic_dropped(f->br[i], &d) == 0)
+			t.nic_dropped += d;
+	}
+#define PUB(name, field) atomic_store_explicit(&f->pub.field, t.field, memory_order_relaxed);
+	DPDK_COUNTERS(PUB)
+#undef PUB
+	return t.rx;
+}
+
+/* The forwarding loop: poll every bridge of this queue, never wait for the
+ * analysis (dp_bridge_poll hands copies to the ring or drops them).  On a
+ * dedicated lcore it spins, as a forwarder must; as a pthread sharing a
+ * core (no worker lcore in [dpdk] eal) it sleeps up to 50 µs when idle. */
+static int fwd_loop(void *arg)
+{
+	struct fwd *f = arg;
+	const atomic_int *stop = &f->w->fwd_stop;
+	uint64_t last_rx = 0;
+	unsigned idle_us = 0;
+	for (unsigned iter = 1; !atomic_load_explicit(stop, memory_order_relaxed); iter++) {
+		for (unsigned i = 0; i < f->n_br; i++)
+			dp_bridge_poll(f->br[i], NULL, 0);
+		if (iter % FWD_PUBLISH_EVERY)
+			continue;
+		uint64_t rx = fwd_publish(f);
+		if (f->lcore == RTE_MAX_LCORE) {
+			idle_us = rx != last_rx ? 0 : idle_us ? (idle_us * 2 > 50 ? 50 : idle_us * 2) : 1;
+			if (idle_us)
+				usleep(idle_us);
+		}
+		last_rx = rx;
+	}
+	fwd_publish(f);
+	return 0;
+}
+
+static void *fwd_thread(void *arg)
+{
+	/* an lcore id of its own: mempool caches, per-lcore ring paths */
+	int reg = rte_thread_register();
+	fwd_loop(arg);
+	if (reg == 0)
+		rte_thread_unregister();
+	return NULL;
+}
+
+/* One forwarding thread per queue: on the EAL's worker lcores while there
+ * are some (`-l 0,1,...`: pinned, dedicated), else plain threads. */
+static int fwd_start(ctl_worker *w, char *err, size_t errlen)
+{
+	unsigned lc = rte_get_next_lcore((unsigned)-1, 1, 0);
+	for (unsigned i = 0; i < w->n_fwd; i++) {
+		struct fwd *f = &w->fwd[i];
+		int rc;
+		if (lc < RTE_MAX_LCORE) {
+			f->lcore = lc;
+			rc = rte_eal_remote_launch(fwd_loop, f, lc);
+			lc = rte_get_next_lcore(lc, 1, 0);
+		} else {
+			f->lcore = RTE_MAX_LCORE;
+			rc = -pthread_create(&f->th, NULL, fwd_thread, f);
+		}
+		if (rc) {
+			snprintf(err, errlen, "forwarding thread %u: %s", i, strerror(-rc));
+			return rc;
+		}
+		f->started = 1;
+		if (f->lcore < RTE_MAX_LCORE)
+			fprintf(stderr, "retaind: forwarding queue %u on lcore %u (%u port pair%s)\n",
+				i, f->lcore, f->n_br, f->n_br == 1 ? "" : "s");
+		else
+			fprintf(stderr, "retaind: forwarding queue %u on a thread sharing a core (%u "
+					"port pair%s; give [dpdk] eal a worker lcore, -l 0,1, for "
+					"line rate)\n", i, f->n_br, f->n_br == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+/* Stop forwarding: the threads finish their poll and publish. */
+static void fwd_stop(ctl_worker *w)
+{
+	atomic_store(&w->fwd_stop, 1);
+	for (unsigned i = 0; i < w->n_fwd; i++) {
+		struct fwd *f = &w->fwd[i];
+		if (!f->started)
+			continue;
+		if (f->lcore < RTE_MAX_LCORE)
+			rte_eal_wait_lcore(f->lcore);
+		else
+			pthread_join(f->th, NULL);
+		f->started = 0;
+	}
+}
+
+static void dpdk_totals_get(ctl_worker *w, struct dpdk_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < w->n_fwd; i++) {
+#define SUM(name, field) t->field += atomic_load_explicit(&w->fwd[i].pub.field, memory_order_relaxed);
+		DPDK_COUNTERS(SUM)
+#undef SUM
+	}
+	if (w->mirror)
+		dp_capture_dpdk_stats(w->mirror, &t->rx, &t->nic_dropped);
+}
+
+/* Hand the counters' growth since the last call to the next commit. */
+static int dpdk_persist(ctl_worker *w)
+{
+	if (!w->mirror && !w->n_fwd)
+		return 0;
+	struct dpdk_totals t;
+	dpdk_totals_get(w, &t);
+	int rc = 0;
+#define ADD(name, field)                                                                 \
+	if (!rc && t.field > w->persisted.field) {                                       \
+		rc = ctl_pipeline_counter_add(w->p, name, t.field - w->persisted.field); \
+		if (!rc)                                                                 \
+			w->persisted.field = t.field;                                    \
+	}
+	DPDK_COUNTERS(ADD)
+#undef ADD
+	return rc;
+}
+
+/* One burst of one source into the pipeline. */
+static int feed(ctl_worker *w, dp_capture *c, struct dp_pkt *pkts, int failing)
+{
+	int n = dp_capture_next(c, pkts, BURST);
+	if (n <= 0)
+		return 0;
+	if (w->cfg.dpdk_test_delay_us)
+		usleep(w->cfg.dpdk_test_delay_us); /* tests: a slow analysis side */
+	for (int i = 0; i < n; i++) {
+		int rc = ctl_pipeline_packet(w->p, &pkts[i], c->linktype);
+		if (rc && !failing)
+			fprintf(stderr, "retaind: ALARM: storing sessions: %s\n", st_strerror(rc));
+	}
+	return n;
+}
+
+static int dpdk_feed(ctl_worker *w, struct dp_pkt *pkts, int failing, bool with_mirror)
+{
+	int got = 0;
+	if (w->mirror && with_mirror)
+		got += feed(w, w->mirror, pkts, failing);
+	for (unsigned i = 0; i < w->n_ana; i++)
+		got += feed(w, w->ana[i], pkts, failing);
+	return got;
+}
+
+static void dpdk_log(ctl_worker *w)
+{
+	if (!w->mirror && !w->n_fwd)
+		return;
+	struct dpdk_totals t;
+	dpdk_totals_get(w, &t);
+	fprintf(stderr,
+		"retaind: dpdk %s: %" PRIu64 " received, %" PRIu64 " forwarded, %" PRIu64
+		" Tx dropped, %" PRIu64 " NIC dropped, %" PRIu64 " control, %" PRIu64
+		" analysis copies dropped (ring full)\n",
+		w->mirror ? "mirror" : "bridge", t.rx, t.tx, t.tx_dropped, t.nic_dropped, t.ctrl,
+		t.ctrl_dropped);
+}
+
+static void dpdk_close(ctl_worker *w)
+{
+	fwd_stop(w);
+	for (unsigned i = 0; i < w->n_fwd; i++)
+		for (unsigned k = 0; k < w->fwd[i].n_br; k++)
+			dp_bridge_close(w->fwd[i].br[k]);
+	free(w->fwd);
+	w->fwd = NULL;
+	w->n_fwd = w->n_ana = 0;
+	dp_capture_close(w->mirror);
+	w->mirror = NULL;
+}
+#endif /* HAVE_DPDK */
 
 int ctl_worker_open(const struct ctl_config *cfg, ctl_worker **ret, char *err, size_t errlen)
 {
@@ -80,16 +420,27 @@ int ctl_worker_open(const struct ctl_config *cfg, ctl_worker **ret, char *err, s
 		if (rc)
 			goto out_secrets;
 	}
+#if HAVE_DPDK
+	if (cfg->has_dpdk) {
+		/* EAL init, devices and ports: before privileges are dropped */
+		rc = dpdk_open(w, err, errlen);
+		if (rc)
+			goto out_dpdk;
+	}
+#endif
 	if (cfg->acct_listen[0]) {
 		/* binding 1813 needs privileges: before they are dropped */
 		rc = ctl_listener_open(cfg->acct_listen, &w->lis, err, errlen);
 		if (rc)
-			goto out_cap;
+			goto out_dpdk;
 	}
 	*ret = w;
 	return 0;
 
-out_cap:
+out_dpdk:
+#if HAVE_DPDK
+	dpdk_close(w);
+#endif
 	dp_capture_close(w->cap);
 out_secrets:
 	dp_secrets_free(w->secrets);
@@ -122,6 +473,14 @@ static void alarm_commit(const ctl_worker *w, int rc)
 
 static void do_reload(ctl_worker *w)
 {
+	if (w->cfg.line_map[0]) {
+		size_t n = 0;
+		char lerr[256];
+		if (ctl_pipeline_reload_linemap(w->p, &n, lerr, sizeof(lerr)) != 0)
+			fprintf(stderr, "retaind: reload: %s (keeping the old map)\n", lerr);
+		else
+			fprintf(stderr, "retaind: reloaded line map: %zu entries\n", n);
+	}
 	if (!w->cfg.secrets[0]) {
 		wlog(NULL, "reload: no secrets file configured");
 		return;
@@ -154,6 +513,13 @@ static void *run(void *arg)
 		pfd[npfd++] = (struct pollfd){.fd = cap_fd, .events = POLLIN};
 	if (w->lis)
 		pfd[npfd++] = (struct pollfd){.fd = ctl_listener_fd(w->lis), .events = POLLIN};
+	bool polled = false; /* a source without a descriptor (DPDK) */
+	bool wall_clock = true; /* packet times are the wall clock's */
+#if HAVE_DPDK
+	polled = w->mirror || w->n_ana;
+	wall_clock = !(w->cfg.has_dpdk && w->cfg.dpdk_ts);
+#endif
+	unsigned idle_us = 0;
 
 	while (!atomic_load(&w->stop)) {
 		if (atomic_exchange(&w->reload, 0))
@@ -164,8 +530,17 @@ static void *run(void *arg)
 			wait_ms = 0;
 		if (wait_ms > 100)
 			wait_ms = 100; /* look at the stop flag now and then */
-		int got = 0;
-		if (poll(pfd, npfd, (int)wait_ms) > 0 || cap_fd < 0) {
+		int got = 0, ready;
+		if (!polled) {
+			ready = poll(pfd, npfd, (int)wait_ms);
+		} else if (idle_us == 0 && npfd == 0) {
+			ready = 0; /* busy: straight to the sources, no system call */
+		} else {
+			int64_t us = wait_ms * 1000 < idle_us ? wait_ms * 1000 : idle_us;
+			struct timespec to = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+			ready = ppoll(pfd, npfd, &to, NULL);
+		}
+		if (ready > 0 || cap_fd < 0) {
 			if (w->cap) {
 				int n = dp_capture_next(w->cap, pkts, BURST);
 				if (n < 0 && n != -EAGAIN && n != -EINTR)
@@ -188,7 +563,16 @@ static void *run(void *arg)
 				got += n > 0 ? n : 0;
 			}
 		}
-		if (!got)
+#if HAVE_DPDK
+		if (polled) {
+			got += dpdk_feed(w, pkts, failing, true);
+			idle_us = got ? 0 : idle_us ? (idle_us * 2 > IDLE_MAX_US ? IDLE_MAX_US : idle_us * 2)
+						 : IDLE_MIN_US;
+		}
+#endif
+		/* Capture times (a replay) are not the wall clock's: the tracker
+		 * then moves only with the packets. */
+		if (!got && wall_clock)
 			ctl_pipeline_tick(w->p, wall_ns());
 		now = mono_ns();
 		bool full = w->lis && ctl_listener_pending(w->lis) == CTL_LISTENER_QUEUE;
@@ -197,7 +581,12 @@ static void *run(void *arg)
 			 * wait, the open sessions they touched are stored too. */
 			bool ckpt = now - last_ckpt >= (int64_t)w->cfg.checkpoint_s * NS ||
 				    (w->lis && ctl_listener_pending(w->lis) > 0);
-			int rc = ctl_pipeline_commit(w->p, ckpt);
+			int rc = 0;
+#if HAVE_DPDK
+			rc = dpdk_persist(w);
+#endif
+			if (!rc)
+				rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
 				if (!failing)
 					alarm_commit(w, rc);
@@ -216,6 +605,12 @@ static void *run(void *arg)
 			last_commit = now;
 		}
 	}
+#if HAVE_DPDK
+	/* The forwarding threads stopped first: feed every copy they handed
+	 * over (counted as control), so the final commit has them all. */
+	while (dpdk_feed(w, pkts, failing, false) > 0)
+		;
+#endif
 	return NULL;
 }
 
@@ -226,6 +621,7 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 	po.store_dir = w->cfg.store_dir;
 	po.map_size = (uint64_t)w->cfg.map_mb << 20;
 	po.secrets = w->secrets;
+	po.line_map = w->cfg.line_map[0] ? w->cfg.line_map : NULL;
 	po.commit_every = 0; /* time-driven group commit */
 	po.log = wlog;
 	int rc = ctl_pipeline_open(&po, &w->p, err, errlen);
@@ -237,6 +633,11 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 		return -rc;
 	}
 	w->started = 1;
+#if HAVE_DPDK
+	rc = fwd_start(w, err, errlen);
+	if (rc)
+		return rc;
+#endif
 	return 0;
 }
 
@@ -249,11 +650,20 @@ void ctl_worker_stop(ctl_worker *w)
 {
 	if (!w)
 		return;
+#if HAVE_DPDK
+	fwd_stop(w); /* forwarding ends first; the worker then drains its rings */
+#endif
 	atomic_store(&w->stop, 1);
 	if (w->started)
 		pthread_join(w->th, NULL);
 	if (w->p) {
-		int rc = ctl_pipeline_commit(w->p, true);
+		int rc = 0;
+#if HAVE_DPDK
+		rc = dpdk_persist(w);
+		dpdk_log(w);
+#endif
+		if (!rc)
+			rc = ctl_pipeline_commit(w->p, true);
 		if (rc)
 			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
 				st_strerror(rc));
@@ -265,11 +675,14 @@ void ctl_worker_stop(ctl_worker *w)
 			"retaind: %s stopped: %" PRIu64 " packets, %" PRIu64
 			" rejected, %" PRIu64 " malformed, %" PRIu64 " sessions closed, %" PRIu64
 			" open\n",
-			w->cap ? w->cfg.iface : w->cfg.acct_listen, ps.c.packets, ps.c.rejected, dp_counters_malformed(&ps.c),
+			w->cap ? w->cfg.iface : w->cfg.has_dpdk ? "dpdk" : w->cfg.acct_listen, ps.c.packets, ps.c.rejected, dp_counters_malformed(&ps.c),
 			ps.sessions_closed_stored, ps.sessions_open_stored);
 		ctl_pipeline_close(w->p);
 	}
 	ctl_listener_close(w->lis);
+#if HAVE_DPDK
+	dpdk_close(w); /* stops the ports: net_pcap writes out its files */
+#endif
 	dp_capture_close(w->cap);
 	dp_secrets_free(w->secrets);
 	free(w);

@@ -11,6 +11,16 @@
  * the secrets file when asked (SIGHUP), and keeps going through store
  * errors (disk full): the batch stays in memory and the commit is retried,
  * with an alarm in the log.
+ *
+ * DPDK ([dpdk], HAVE_DPDK): in mirror mode the worker polls the ports
+ * itself (no descriptor: an idle back-off of 20 µs to 1 ms keeps commits,
+ * checkpoints and signals on time); in bridge mode one forwarding thread
+ * per queue (on the EAL's worker lcores when there are some) forwards every
+ * packet and hands copies of the control packets to the worker through
+ * each bridge's ring, never waiting for it: a full ring drops the copy,
+ * counted.  Their counters (dpdk.*) go to the store's persistent counters
+ * with each commit.  Stopping stops forwarding first, then feeds every copy
+ * already handed over before the final commit.
  */
 #ifndef CTL_WORKER_H
 #define CTL_WORKER_H

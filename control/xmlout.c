@@ -190,6 +190,8 @@ int ctl_xml_row(FILE *f, const struct rt_session *s, const struct ctl_identity *
 	el_str(f, ind, "authentication", rt_auth_name(s->auth));
 	if (s->has_clock_skew)
 		fprintf(f, "%s<clockSkewMs>%d</clockSkewMs>\n", ind, s->clock_skew_ms);
+	if (s->flags & RT_FLAG_UNMAPPED)
+		fprintf(f, "%s<unmapped>true</unmapped>\n", ind);
 	fputs("      </nwAccessServiceUsage>\n"
 	      "    </networkAccessRecord>\n", f);
 	return 0;

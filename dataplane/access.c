@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accepts.h"
 #include "cursor.h"
 #include "dhcp4.h"
 #include "dhcp6.h"
 #include "l2tp.h"
+#include "linemap.h"
 #include "ppp.h"
 #include "pppoe.h"
 #include "radius.h"
@@ -48,11 +50,14 @@ struct entry {
 	struct rt_prefix6 pd;
 	bool has_nas;
 	struct rt_addr nas;   /* DHCP relay */
+	bool unmapped;        /* DHCP: the account is the line identity */
 };
 
 struct dp_access {
 	struct entry *slots[SLOTS];
 	struct dp_access_counters c;
+	const dp_linemap *linemap; /* borrowed; NULL: nothing mapped */
+	dp_accepts *accepts;       /* borrowed; NULL: no Accept correlation */
 	int64_t last_prune_ns;
 	char sid_buf[128];
 	char mac_buf[18];
@@ -82,6 +87,16 @@ void dp_access_free(dp_access *a)
 const struct dp_access_counters *dp_access_get_counters(const dp_access *a)
 {
 	return &a->c;
+}
+
+void dp_access_set_linemap(dp_access *a, const dp_linemap *m)
+{
+	a->linemap = m;
+}
+
+void dp_access_set_accepts(dp_access *a, dp_accepts *acc)
+{
+	a->accepts = acc;
 }
 
 static unsigned slot(const uint8_t mac[6], uint16_t sid, uint8_t kind)
@@ -217,6 +232,9 @@ static int pppoe_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t sta
 		m.cause = cause;
 	}
 	m.keepalive = status == DP_ACCT_INTERIM;
+	/* no IPCP address yet: the Accept of this login may name it */
+	if (status == DP_ACCT_START && a->accepts)
+		(void)dp_accepts_fill_ppp(a->accepts, &m, NULL, m.nas_id, e->mac);
 	return dp_tracker_acct(t, &m);
 }
 
@@ -418,15 +436,25 @@ static int dhcp_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t stat
 	int n = snprintf(a->sid_buf, sizeof(a->sid_buf), "dhcp:%s", mac);
 	m.session_id.p = a->sid_buf;
 	m.session_id.len = (uint8_t)n;
-	/* the line identity stands in for an unmapped account */
-	const struct rt_text *acct = e->remote.len ? &e->remote
-				     : e->circuit.len ? &e->circuit
-				     : e->subscriber.len ? &e->subscriber : NULL;
-	if (acct) {
-		m.account = view(acct);
-	} else {
-		m.account.p = a->mac_buf;
-		m.account.len = 17;
+	/* the line map, by subscriber-id, then remote-id, then circuit-id
+	 * (ACCESS.md); else the line identity stands in for the account and
+	 * the record is flagged unmapped (unless RADIUS claims the MAC) */
+	e->unmapped = !(dp_linemap_lookup(a->linemap, DP_LINE_SUBSCRIBER, e->subscriber.v,
+					  e->subscriber.len, &m.account) ||
+			dp_linemap_lookup(a->linemap, DP_LINE_REMOTE, e->remote.v, e->remote.len,
+					  &m.account) ||
+			dp_linemap_lookup(a->linemap, DP_LINE_CIRCUIT, e->circuit.v,
+					  e->circuit.len, &m.account));
+	if (e->unmapped) {
+		const struct rt_text *acct = e->remote.len ? &e->remote
+					     : e->circuit.len ? &e->circuit
+					     : e->subscriber.len ? &e->subscriber : NULL;
+		if (acct) {
+			m.account = view(acct);
+		} else {
+			m.account.p = a->mac_buf;
+			m.account.len = 17;
+		}
 	}
 	if (e->remote.len)
 		m.calling_number = view(&e->remote);
@@ -717,6 +745,8 @@ static int l2tp_emit(dp_access *a, dp_tracker *t, struct entry *e, uint32_t stat
 		m.cause = cause;
 	}
 	m.keepalive = status == DP_ACCT_INTERIM;
+	if (status == DP_ACCT_START && a->accepts)
+		(void)dp_accepts_fill_ppp(a->accepts, &m, &e->lns, m.nas_id, NULL);
 	return dp_tracker_acct(t, &m);
 }
 
@@ -848,4 +878,15 @@ int dp_access_l2tp(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_
 		break;
 	}
 	return err ? err : dp_tracker_advance(t, ts_ns);
+}
+
+bool dp_access_dhcp4_unmapped(const dp_access *a, const struct rt_session *s)
+{
+	static const char pfx[] = "dhcp:";
+	uint8_t mac[6];
+	if (s->sources != RT_SRC_DHCP || s->session_id.len != 5 + 17 ||
+	    memcmp(s->session_id.v, pfx, 5) != 0 || !rt_mac_parse(s->session_id.v + 5, 17, mac))
+		return false;
+	const struct entry *e = find((dp_access *)a, mac, 0, 2);
+	return e && e->unmapped;
 }

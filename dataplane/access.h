@@ -15,7 +15,9 @@
 
 #include <stdint.h>
 
+#include "accepts.h"
 #include "frame.h"
+#include "linemap.h"
 #include "secrets.h"
 #include "tracker.h"
 
@@ -55,5 +57,18 @@ int dp_access_l2tp(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_
 int dp_access_dhcp6(dp_access *a, dp_tracker *t, const struct dp_frame *f, int64_t ts_ns);
 
 const struct dp_access_counters *dp_access_get_counters(const dp_access *a);
+
+/** Map DHCPv4 line identities to accounts (borrowed; NULL: none). */
+void dp_access_set_linemap(dp_access *a, const dp_linemap *m);
+
+/** Fill PPPoE/L2TP logins from recent Access-Accepts (borrowed; NULL: no). */
+void dp_access_set_accepts(dp_access *a, dp_accepts *acc);
+
+/**
+ * Whether a DHCPv4-only record (session id "dhcp:<mac>") that is leaving
+ * the tracker (closed or persisted open) has the line identity as its
+ * account: its binding's last message matched no line map entry.
+ */
+bool dp_access_dhcp4_unmapped(const dp_access *a, const struct rt_session *s);
 
 #endif

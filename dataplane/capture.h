@@ -257,6 +257,11 @@ dp_capture *dp_bridge_analysis(dp_bridge *b);
  *  a slightly stale copy from another thread. */
 void dp_bridge_get_stats(const dp_bridge *b, struct dp_bridge_stats *ret);
 
+/** NIC drops on the bridge's two ports (missed by the NIC plus no mbuf,
+ *  rte_eth_stats_get), summed.  Port-wide: with several queues, count one
+ *  bridge per port pair.  Any thread.  @return 0 or -EIO (no stats) */
+int dp_bridge_nic_dropped(const dp_bridge *b, uint64_t *ret_dropped);
+
 /** Stop using the ports (the last user stops them: net_pcap then closes
  *  its output files), free the analysis ring.  The analysis thread must be
  *  done with dp_bridge_analysis() first.  NULL ok. */

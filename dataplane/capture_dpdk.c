@@ -724,10 +724,13 @@ static unsigned bridge_dir(dp_bridge *b, int dir, struct dp_pkt *out, unsigned n
 		return n_out;
 	const struct port_state *ps = &port_tab[b->port[dir]];
 	b->st.rx[dir] += n;
+	/* Only the mbuf's first cache line (buf_addr, data_off, data_len) and
+	 * the first cache line of the packet are read. */
 	for (uint16_t i = 0; i < n; i++) {
-		b->data[i] = rte_pktmbuf_mtod(b->mb[i], const uint8_t *);
-		b->len[i] = b->mb[i]->data_len;
+		const struct rte_mbuf *m = b->mb[i];
+		b->data[i] = rte_pktmbuf_mtod(m, const uint8_t *);
 		rte_prefetch0(b->data[i]); /* the classifier reads the headers next */
+		b->len[i] = m->data_len;
 	}
 	if (b->ts == DP_DPDK_TS_MBUF_US)
 		b->st.last_ts_ns = pkt_ts(ps, b->ts, b->mb[n - 1], 0);
@@ -803,6 +806,19 @@ dp_capture *dp_bridge_analysis(dp_bridge *b)
 void dp_bridge_get_stats(const dp_bridge *b, struct dp_bridge_stats *ret)
 {
 	*ret = b->st;
+}
+
+int dp_bridge_nic_dropped(const dp_bridge *b, uint64_t *ret_dropped)
+{
+	uint64_t d = 0;
+	for (int k = 0; k < 2; k++) {
+		struct rte_eth_stats st;
+		if (rte_eth_stats_get(b->port[k], &st) != 0)
+			return -EIO;
+		d += st.imissed + st.rx_nombuf;
+	}
+	*ret_dropped = d;
+	return 0;
 }
 
 void dp_bridge_close(dp_bridge *b)

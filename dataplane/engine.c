@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "engine.h"
 
+#include "accepts.h"
 #include "access.h"
 #include "reasm4.h"
 
@@ -35,22 +36,18 @@ struct dup_slot {
  */
 #define REPLAY_SLOTS (1u << 20)
 
-/* Access-Requests waiting for their answer (Message-Authenticator of a
- * response is keyed with the request's authenticator). */
-#define AREQ_SLOTS 4096u
-#define AREQ_WINDOW_NS (30 * NS)
-
-struct areq_slot {
-	uint64_t tag;
-	int64_t seen_ns;
-	uint8_t auth[16];
-};
-
 struct dp_engine {
 	struct dup_slot dup[DUP_SLOTS];
 	struct dup_slot *replay; /* REPLAY_SLOTS */
-	struct areq_slot areq[AREQ_SLOTS];
+	/* Access-Requests waiting for their answer, and the Accepts they got
+	 * (accepts.h); the Message-Authenticator of a response is keyed with
+	 * the request's authenticator too */
+	dp_accepts *accepts;
 	struct dp_radius_access access_scratch;
+	/* the caller's close callback: the engine stamps record flags the
+	 * tracker does not carry (RT_FLAG_UNMAPPED) on the way out */
+	dp_tracker_close_fn user_close;
+	struct rt_session stamped;
 	dp_access *access;
 	dp_reasm4 *reasm;
 	struct dp_engine_cfg cfg;
@@ -58,6 +55,7 @@ struct dp_engine {
 	void (*on_reject)(void *ctx, const struct dp_reject_info *r);
 	void *ctx;
 	int64_t last_ns;
+	enum dp_auth_hint hint; /* of the frame being processed (frame_verified) */
 	struct dp_counters c;
 	struct dp_radius_acct acct; /* scratch, reused per packet */
 	struct dp_acct_msg msg;     /* scratch, reused per packet */
@@ -88,6 +86,46 @@ uint64_t dp_counters_malformed(const struct dp_counters *c)
 	return n;
 }
 
+/* A record leaving the tracker with the flags only the engine knows. */
+static const struct rt_session *stamp(dp_engine *e, const struct rt_session *s)
+{
+	if ((s->flags & RT_FLAG_UNMAPPED) || !dp_access_dhcp4_unmapped(e->access, s))
+		return s;
+	e->stamped = *s;
+	e->stamped.flags |= RT_FLAG_UNMAPPED;
+	return &e->stamped;
+}
+
+static int engine_close(void *ctx, const struct rt_session *s)
+{
+	dp_engine *e = ctx;
+	return e->user_close(e->ctx, stamp(e, s));
+}
+
+struct open_visit {
+	dp_engine *e;
+	int (*fn)(void *ctx, const struct rt_session *s);
+	void *ctx;
+};
+
+static int visit_open(void *ctx, const struct rt_session *s)
+{
+	struct open_visit *v = ctx;
+	return v->fn(v->ctx, stamp(v->e, s));
+}
+
+int dp_engine_foreach_open(dp_engine *e, int (*fn)(void *ctx, const struct rt_session *s),
+			   void *ctx)
+{
+	struct open_visit v = {e, fn, ctx};
+	return dp_tracker_foreach_open(e->tracker, visit_open, &v);
+}
+
+void dp_engine_set_linemap(dp_engine *e, const dp_linemap *m)
+{
+	dp_access_set_linemap(e->access, m);
+}
+
 int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_close,
 		    void (*on_reject)(void *ctx, const struct dp_reject_info *r), void *ctx,
 		    dp_engine **ret)
@@ -99,25 +137,31 @@ int dp_engine_alloc(const struct dp_engine_cfg *cfg, dp_tracker_close_fn on_clos
 		e->cfg = *cfg;
 	else
 		dp_engine_cfg_default(&e->cfg);
-	int err = dp_tracker_alloc(&e->cfg.tracker, on_close, ctx, &e->tracker);
+	e->user_close = on_close;
+	e->ctx = ctx;
+	int err = dp_tracker_alloc(&e->cfg.tracker, engine_close, e, &e->tracker);
 	if (err) {
 		free(e);
 		return err;
 	}
 	err = dp_access_alloc(&e->access);
+	int aerr = dp_accepts_alloc(&e->accepts);
 	e->replay = calloc(REPLAY_SLOTS, sizeof(*e->replay));
 	/* RADIUS is at most 4096 octets (RFC 2865): 8 KiB datagrams, 256 in
 	 * flight, 30 s to complete -- 2 MiB, allocated once */
 	struct dp_reasm4_cfg rc = {.max_contexts = 256, .max_datagram = 8192,
 				   .timeout_ns = 30 * NS};
 	int rerr = dp_reasm4_alloc(&rc, &e->reasm);
-	if (err || !e->replay || rerr) {
+	if (err || aerr || !e->replay || rerr) {
 		dp_reasm4_free(e->reasm);
+		dp_accepts_free(e->accepts);
 		dp_access_free(e->access);
 		dp_tracker_free(e->tracker);
+		free(e->replay);
 		free(e);
-		return err ? err : rerr ? rerr : -ENOMEM;
+		return err ? err : aerr ? aerr : rerr ? rerr : -ENOMEM;
 	}
+	dp_access_set_accepts(e->access, e->accepts);
 	e->on_reject = on_reject;
 	e->ctx = ctx;
 	e->last_ns = INT64_MIN;
@@ -131,6 +175,7 @@ void dp_engine_free(dp_engine *e)
 		return;
 	dp_tracker_free(e->tracker);
 	dp_access_free(e->access);
+	dp_accepts_free(e->accepts);
 	dp_reasm4_free(e->reasm);
 	free(e->replay);
 	free(e);
@@ -143,36 +188,74 @@ void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s)
 
 /* Without a verified authenticator nothing binds the content to the
  * authenticator, so the whole packet is hashed instead. */
-static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct dp_radius_acct *a,
-			const uint8_t *pkt, size_t len, bool verified)
+static uint64_t dup_tag_of(const struct rt_addr *src, uint16_t sport, uint8_t identifier,
+			   const uint8_t *v, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 	const unsigned alen = src->family == 6 ? 16 : 4;
 	for (unsigned i = 0; i < alen; i++)
 		h = (h ^ src->a[i]) * 1099511628211ULL;
 	h = (h ^ sport) * 1099511628211ULL;
-	h = (h ^ a->identifier) * 1099511628211ULL;
-	if (verified) {
-		for (unsigned i = 0; i < 16; i++)
-			h = (h ^ a->authenticator[i]) * 1099511628211ULL;
-	} else {
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ pkt[i]) * 1099511628211ULL;
-	}
+	h = (h ^ identifier) * 1099511628211ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ v[i]) * 1099511628211ULL;
 	return h | 1; /* 0 marks an empty slot */
+}
+
+static uint64_t dup_tag(const struct rt_addr *src, uint16_t sport, const struct dp_radius_acct *a,
+			const uint8_t *pkt, size_t len, bool verified)
+{
+	return verified ? dup_tag_of(src, sport, a->identifier, a->authenticator, 16)
+			: dup_tag_of(src, sport, a->identifier, pkt, len);
+}
+
+#define DUP_SLOT(tag) (((tag) >> 17) & (DUP_SLOTS - 1))
+#define REPLAY_SLOT(tag) (((tag) >> 13) & (REPLAY_SLOTS - 1))
+
+static uint64_t replay_tag(const struct rt_addr *src, const uint8_t auth[16])
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned alen = src->family == 6 ? 16 : 4;
+	for (unsigned i = 0; i < alen; i++)
+		h = (h ^ src->a[i]) * 1099511628211ULL;
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ auth[i]) * 1099511628211ULL;
+	return h | 1;
+}
+
+/* A cache slot as it was before a request filled it: put back when the
+ * tracker/store call for that request fails, so that the NAS's
+ * retransmission is processed again instead of being taken for a
+ * duplicate of something that was never stored. */
+struct slot_undo {
+	struct dup_slot *slot; /* NULL: nothing to undo */
+	struct dup_slot old;
+};
+
+static void slot_fill(struct dup_slot *s, uint64_t tag, int64_t now_ns, struct slot_undo *u)
+{
+	u->slot = s;
+	u->old = *s;
+	s->tag = tag;
+	s->seen_ns = now_ns;
+}
+
+static void slot_undo(struct slot_undo *u)
+{
+	if (u->slot)
+		*u->slot = u->old;
 }
 
 /* True if this verified request was seen within the window (and remember it). */
 static bool dup_seen(dp_engine *e, const struct rt_addr *src, uint16_t sport,
 		     const struct dp_radius_acct *a, const uint8_t *pkt, size_t len, bool verified,
-		     int64_t now_ns)
+		     int64_t now_ns, struct slot_undo *u)
 {
 	uint64_t tag = dup_tag(src, sport, a, pkt, len, verified);
-	struct dup_slot *s = &e->dup[(tag >> 17) & (DUP_SLOTS - 1)];
+	struct dup_slot *s = &e->dup[DUP_SLOT(tag)];
 	if (s->tag == tag && now_ns - s->seen_ns <= e->cfg.dup_window_ns && now_ns >= s->seen_ns)
 		return true;
-	s->tag = tag;
-	s->seen_ns = now_ns;
+	slot_fill(s, tag, now_ns, u);
 	return false;
 }
 
@@ -196,41 +279,25 @@ static bool claims_secret_nas(dp_engine *e, const struct dp_radius_acct *a)
  * the duplicate window (a replay), 2 if within it (a re-send from another
  * port), 0 if new (and remember it). */
 static int replay_seen(dp_engine *e, const struct rt_addr *src, const struct dp_radius_acct *a,
-		       int64_t now_ns)
+		       int64_t now_ns, struct slot_undo *u)
 {
-	uint64_t h = 1469598103934665603ULL;
-	const unsigned alen = src->family == 6 ? 16 : 4;
-	for (unsigned i = 0; i < alen; i++)
-		h = (h ^ src->a[i]) * 1099511628211ULL;
-	for (unsigned i = 0; i < 16; i++)
-		h = (h ^ a->authenticator[i]) * 1099511628211ULL;
-	h |= 1;
-	struct dup_slot *s = &e->replay[(h >> 13) & (REPLAY_SLOTS - 1)];
+	uint64_t h = replay_tag(src, a->authenticator);
+	struct dup_slot *s = &e->replay[REPLAY_SLOT(h)];
 	if (s->tag == h)
 		return now_ns - s->seen_ns > e->cfg.dup_window_ns ? 1 : 2;
-	s->tag = h;
-	s->seen_ns = now_ns;
+	slot_fill(s, h, now_ns, u);
 	return 0;
 }
 
-static uint64_t areq_tag(const struct rt_addr *client, uint16_t port, uint8_t id)
-{
-	uint64_t h = 1469598103934665603ULL;
-	const unsigned alen = client->family == 6 ? 16 : 4;
-	for (unsigned i = 0; i < alen; i++)
-		h = (h ^ client->a[i]) * 1099511628211ULL;
-	h = (h ^ port) * 1099511628211ULL;
-	h = (h ^ id) * 1099511628211ULL;
-	return h | 1;
-}
-
 /*
- * Access-Request/Accept/Reject/Challenge (passive): nothing of them is
- * recorded yet, but their protection is checked and counted.  BlastRADIUS
- * (CVE-2024-3596): a response forged by an MD5 chosen-prefix collision over
- * a Proxy-State attribute carries a valid Response Authenticator; only a
- * Message-Authenticator (RFC 3579) stops it.  Responses without one are
- * counted as exposed, and those also carrying Proxy-State as suspect.
+ * Access-Request/Accept/Reject/Challenge (passive).  Their protection is
+ * checked and counted: BlastRADIUS (CVE-2024-3596) -- a response forged by
+ * an MD5 chosen-prefix collision over a Proxy-State attribute carries a
+ * valid Response Authenticator; only a Message-Authenticator (RFC 3579)
+ * stops it.  Responses without one are counted as exposed, and those also
+ * carrying Proxy-State as suspect.  Then the Accept is correlated with its
+ * request (accepts.h): what it assigned fills the user's records that lack
+ * it (ACCESS.md).
  */
 static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
 {
@@ -251,13 +318,9 @@ static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
 	uint16_t cport = request ? f->sport : f->dport;
 	const struct dp_secret *sec = e->cfg.secrets ? dp_secrets_lookup(e->cfg.secrets, client)
 						     : NULL;
-	uint64_t tag = areq_tag(client, cport, a->attrs.identifier);
-	struct areq_slot *slot = &e->areq[(tag >> 7) & (AREQ_SLOTS - 1)];
 	if (request) {
 		e->c.access_requests++;
-		slot->tag = tag;
-		slot->seen_ns = ts;
-		memcpy(slot->auth, a->attrs.authenticator, 16);
+		dp_accepts_request(e->accepts, client, cport, a, ts);
 		if (!a->attrs.has_message_authenticator)
 			e->c.msg_auth_missing++;
 		else if (sec && dp_radius_msg_auth_verify(f->payload, f->payload_len, NULL, sec->v,
@@ -266,16 +329,28 @@ static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
 		return;
 	}
 	e->c.access_responses++;
+	uint8_t req_auth[16];
+	bool pending = dp_accepts_request_auth(e->accepts, client, cport, a->attrs.identifier, ts,
+					       req_auth);
 	if (!a->attrs.has_message_authenticator) {
 		e->c.msg_auth_missing++;
 		if (a->proxy_state_count)
 			e->c.blastradius_suspect++;
-		return;
-	}
-	if (sec && slot->tag == tag && ts - slot->seen_ns <= AREQ_WINDOW_NS &&
-	    dp_radius_msg_auth_verify(f->payload, f->payload_len, slot->auth, sec->v, sec->len) !=
-		    DP_RADIUS_MA_VALID)
+	} else if (sec && pending &&
+		   dp_radius_msg_auth_verify(f->payload, f->payload_len, req_auth, sec->v,
+					     sec->len) != DP_RADIUS_MA_VALID) {
 		e->c.msg_auth_invalid++;
+	}
+	enum dp_accept_verdict v = dp_accepts_response(e->accepts, client, cport, a, f->payload,
+						       f->payload_len, sec, ts);
+	if (code != DP_RADIUS_ACCESS_ACCEPT)
+		return;
+	if (v == DP_ACCEPT_STORED)
+		e->c.accepts_matched++;
+	else if (v == DP_ACCEPT_BAD_AUTH)
+		e->c.accepts_bad_authenticator++;
+	else
+		e->c.accepts_unmatched++;
 }
 
 /* The access module counts for itself: fold its counters in. */
@@ -379,7 +454,12 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 						     : NULL;
 	res->secret = sec;
 	if (sec) {
-		if (!dp_radius_acct_verify(p, len, sec->v, sec->len)) {
+		/* a verdict computed ahead by dp_engine_preverify() on these
+		 * bytes with these secrets, or computed here */
+		bool ok = e->hint == DP_AUTH_VALID     ? true
+			  : e->hint == DP_AUTH_INVALID ? false
+						       : dp_radius_acct_verify(p, len, sec->v, sec->len);
+		if (!ok) {
 			e->c.rejected++;
 			res->verdict = DP_V_REJECTED;
 			if (e->on_reject) {
@@ -414,13 +494,14 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 	}
 	/* after verification: the authenticator then binds the content */
 	const bool verified = auth == RT_AUTH_VERIFIED;
-	if (dup_seen(e, src, sport, a, p, len, verified, capture_ns)) {
+	struct slot_undo dup_u = {0}, replay_u = {0};
+	if (dup_seen(e, src, sport, a, p, len, verified, capture_ns, &dup_u)) {
 		e->c.retransmissions++;
 		res->verdict = DP_V_DUPLICATE;
 		return 0;
 	}
 	/* a replay can only be told from a verified authenticator */
-	int rs = verified ? replay_seen(e, src, a, capture_ns) : 0;
+	int rs = verified ? replay_seen(e, src, a, capture_ns, &replay_u) : 0;
 	if (rs == 2) {
 		e->c.retransmissions++;
 		res->verdict = DP_V_DUPLICATE;
@@ -434,7 +515,17 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 	e->c.accepted++;
 	res->verdict = DP_V_ACCEPTED;
 	acct_to_msg(a, src, capture_ns, auth, &e->msg);
-	return dp_tracker_acct(e->tracker, &e->msg);
+	/* what the Accept of this user assigned and the accounting lacks */
+	(void)dp_accepts_fill_acct(e->accepts, &e->msg, a->class_);
+	int err = dp_tracker_acct(e->tracker, &e->msg);
+	if (err) {
+		/* Not taken (the store refused what it closed, ...): forget it
+		 * was seen, so that a retransmission is processed again rather
+		 * than answered as a duplicate of nothing stored. */
+		slot_undo(&replay_u);
+		slot_undo(&dup_u);
+	}
+	return err;
 }
 
 int dp_engine_radius(dp_engine *e, const struct rt_addr *src, uint16_t sport, const uint8_t *p,
@@ -460,6 +551,9 @@ static int udp(dp_engine *e, const struct dp_frame *fp, int64_t ts);
  */
 static int fragment(dp_engine *e, const struct dp_pkt *p, int linktype)
 {
+	/* a verdict computed ahead is about a whole frame, never about the
+	 * datagram a fragment completes */
+	e->hint = DP_AUTH_UNKNOWN;
 	const uint8_t *ip = p->data;
 	size_t len = p->caplen;
 	if (linktype == DP_LINK_ETHERNET) {
@@ -561,6 +655,56 @@ static int udp(dp_engine *e, const struct dp_frame *fp, int64_t ts)
 	}
 	e->c.other_udp++;
 	return dp_tracker_advance(e->tracker, ts);
+}
+
+int dp_engine_frame_verified(dp_engine *e, const struct dp_pkt *p, int linktype,
+			     enum dp_auth_hint hint)
+{
+	e->hint = hint;
+	int err = dp_engine_packet(e, p, linktype);
+	e->hint = DP_AUTH_UNKNOWN;
+	return err;
+}
+
+/*
+ * The same path as dp_engine_packet() up to the authenticator check, and
+ * no further: frame decode, accounting port (tested first there too), an
+ * Accounting-Request from a client with a secret.  Everything else is left
+ * to the engine (UNKNOWN): fragments (reassembled in the engine), requests
+ * without a secret, malformed packets.
+ */
+void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p, int linktype,
+			 struct dp_preverified *ret)
+{
+	struct dp_frame f;
+	memset(ret, 0, sizeof(*ret));
+	if (!cfg->secrets || dp_frame_decode(p->data, p->caplen, linktype, &f) != DP_FRAME_UDP)
+		return;
+	if (!port_in(cfg->acct_ports, cfg->n_acct_ports, f.dport) &&
+	    !port_in(cfg->acct_ports, cfg->n_acct_ports, f.sport))
+		return;
+	if (f.payload_len < DP_RADIUS_HDR_LEN || f.payload[0] != DP_RADIUS_ACCOUNTING_REQUEST)
+		return;
+	const struct dp_secret *sec = dp_secrets_lookup(cfg->secrets, &f.src);
+	if (!sec)
+		return;
+	if (!dp_radius_acct_verify(f.payload, f.payload_len, sec->v, sec->len)) {
+		ret->hint = DP_AUTH_INVALID;
+		return;
+	}
+	ret->hint = DP_AUTH_VALID;
+	/* the cache slots the engine will look at (see radius_acct()) */
+	const uint8_t *auth = f.payload + 4;
+	ret->dup_tag = dup_tag_of(&f.src, f.sport, f.payload[1], auth, 16);
+	ret->replay_tag = replay_tag(&f.src, auth);
+}
+
+void dp_engine_prefetch(const dp_engine *e, const struct dp_preverified *v)
+{
+	if (v->dup_tag)
+		__builtin_prefetch(&e->dup[DUP_SLOT(v->dup_tag)], 1);
+	if (v->replay_tag)
+		__builtin_prefetch(&e->replay[REPLAY_SLOT(v->replay_tag)], 1);
 }
 
 int dp_engine_flush(dp_engine *e)

@@ -15,6 +15,7 @@
 
 #include "capture.h"
 #include "frame.h"
+#include "linemap.h"
 #include "radius.h"
 #include "secrets.h"
 #include "tracker.h"
@@ -69,6 +70,9 @@ struct dp_counters {
 	uint64_t msg_auth_missing;      /**< Access packets without Message-Authenticator */
 	uint64_t msg_auth_invalid;      /**< with one that does not verify */
 	uint64_t blastradius_suspect;   /**< response with Proxy-State, no Message-Authenticator */
+	uint64_t accepts_matched;       /**< Access-Accepts matched to their request and kept */
+	uint64_t accepts_unmatched;     /**< Access-Accepts with no pending request: ignored */
+	uint64_t accepts_bad_authenticator; /**< Response Authenticator did not verify: ignored */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */
@@ -106,6 +110,53 @@ void dp_engine_set_secrets(dp_engine *e, const dp_secrets *s);
  */
 int dp_engine_packet(dp_engine *e, const struct dp_pkt *p, int linktype);
 
+/** A Request Authenticator verdict computed ahead of the engine. */
+enum dp_auth_hint {
+	DP_AUTH_UNKNOWN = 0, /**< not computed: the engine verifies itself */
+	DP_AUTH_VALID,       /**< verifies with the sender's secret */
+	DP_AUTH_INVALID,     /**< does not verify */
+};
+
+/** What dp_engine_preverify() found out about one frame. */
+struct dp_preverified {
+	uint8_t hint;        /**< enum dp_auth_hint */
+	uint64_t dup_tag;    /**< VALID: where the engine's caches will look, for */
+	uint64_t replay_tag; /**< dp_engine_prefetch(); else 0 */
+};
+
+/**
+ * Verify the Request Authenticator of a captured frame ahead of the
+ * engine: a pure function of the bytes, the accounting ports and the
+ * secrets of @p cfg (read only), safe to call from another thread than the
+ * engine's -- the MD5 is most of the per-packet cost, so a reader thread
+ * can take it off the engine's thread.
+ * @param[out] ret  hint DP_AUTH_VALID/INVALID for an Accounting-Request on
+ *         an accounting port from a client with a secret; DP_AUTH_UNKNOWN
+ *         for anything else (the engine decides: fragments, no secret, not
+ *         a request)
+ */
+void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p, int linktype,
+			 struct dp_preverified *ret);
+
+/**
+ * Prefetch the duplicate and replay cache slots of a frame a few frames
+ * before giving it to dp_engine_frame_verified() (the caches are large and
+ * randomly hit: a miss on each costs more than the rest of the frame's
+ * RADIUS work).  A hint only: any value is harmless.
+ */
+void dp_engine_prefetch(const dp_engine *e, const struct dp_preverified *v);
+
+/**
+ * dp_engine_packet() with the authenticator verdict computed ahead.
+ * @p hint must come from dp_engine_preverify() on the same bytes, with
+ * the accounting ports and the secrets this engine uses: the engine takes
+ * VALID/INVALID as given (UNKNOWN: it verifies itself).  The records are
+ * those dp_engine_packet() would give.
+ * @return as dp_engine_packet()
+ */
+int dp_engine_frame_verified(dp_engine *e, const struct dp_pkt *p, int linktype,
+			     enum dp_auth_hint hint);
+
 /** What became of one RADIUS datagram given to dp_engine_radius(). */
 enum dp_verdict {
 	DP_V_IGNORED = 0, /**< not an Accounting-Request (a response, ...) */
@@ -139,5 +190,14 @@ int dp_engine_flush(dp_engine *e);
 
 const struct dp_counters *dp_engine_counters(const dp_engine *e);
 dp_tracker *dp_engine_tracker(dp_engine *e);
+
+/** Map DHCPv4 line identities to accounts (dataplane/ACCESS.md); the map is
+ *  borrowed (NULL: none) and may be swapped between packets (SIGHUP). */
+void dp_engine_set_linemap(dp_engine *e, const dp_linemap *m);
+
+/** dp_tracker_foreach_open() with the records stamped as they leave the
+ *  engine (RT_FLAG_UNMAPPED): use this, not the tracker's, to persist. */
+int dp_engine_foreach_open(dp_engine *e, int (*fn)(void *ctx, const struct rt_session *s),
+			   void *ctx);
 
 #endif /* DP_ENGINE_H */

@@ -430,6 +430,55 @@ void dp_radius_acct_sign(uint8_t *p, size_t len, const uint8_t *secret, size_t s
 	memcpy(p + AUTH_OFF, auth, AUTH_LEN);
 }
 
+/*
+ * RFC 2865 section 3: "ResponseAuth = MD5(Code+ID+Length+RequestAuth+
+ * Attributes+Secret) where + denotes concatenation."  The same stack MD5
+ * context as acct_digest(): no allocation.
+ */
+static bool response_digest(const uint8_t *p, size_t len, const uint8_t req_auth[AUTH_LEN],
+			    const uint8_t *secret, size_t secret_len, uint8_t out[AUTH_LEN])
+{
+	MD5_CTX ctx;
+
+	if (len < DP_RADIUS_HDR_LEN)
+		return false;
+	if (MD5_Init(&ctx) != 1 || MD5_Update(&ctx, p, AUTH_OFF) != 1 ||
+	    MD5_Update(&ctx, req_auth, AUTH_LEN) != 1 ||
+	    MD5_Update(&ctx, p + DP_RADIUS_HDR_LEN, len - DP_RADIUS_HDR_LEN) != 1 ||
+	    (secret_len && MD5_Update(&ctx, secret, secret_len) != 1) || MD5_Final(out, &ctx) != 1)
+		return false;
+	return true;
+}
+
+bool dp_radius_response_verify(const uint8_t *p, size_t len, const uint8_t req_auth[16],
+			       const uint8_t *secret, size_t secret_len)
+{
+	uint8_t want[AUTH_LEN];
+	bool ok;
+
+	if (len < DP_RADIUS_HDR_LEN || len > DP_RADIUS_MAX_LEN ||
+	    (((size_t)p[2] << 8) | p[3]) != len)
+		return false;
+	if (!response_digest(p, len, req_auth, secret, secret_len, want))
+		return false;
+	ok = CRYPTO_memcmp(want, p + AUTH_OFF, AUTH_LEN) == 0;
+	OPENSSL_cleanse(want, sizeof(want));
+	return ok;
+}
+
+void dp_radius_response_sign(uint8_t *p, size_t len, const uint8_t req_auth[16],
+			     const uint8_t *secret, size_t secret_len)
+{
+	uint8_t auth[AUTH_LEN];
+
+	assert(len >= DP_RADIUS_HDR_LEN);
+	if (len < DP_RADIUS_HDR_LEN)
+		return;
+	if (!response_digest(p, len, req_auth, secret, secret_len, auth))
+		memset(auth, 0, sizeof(auth));
+	memcpy(p + AUTH_OFF, auth, AUTH_LEN);
+}
+
 /* ---- Access-* decode and Message-Authenticator (RFC 2865, RFC 3579) ---- */
 
 enum dp_radius_fail dp_radius_decode_access(const uint8_t *p, size_t len,

@@ -150,6 +150,23 @@ bool dp_radius_acct_verify(const uint8_t *p, size_t len, const uint8_t *secret,
  */
 void dp_radius_acct_sign(uint8_t *p, size_t len, const uint8_t *secret, size_t secret_len);
 
+/**
+ * Verify the Response Authenticator of a response (Access-Accept, -Reject,
+ * -Challenge; RFC 2865 section 3): MD5(Code | Identifier | Length | Request
+ * Authenticator | attributes | secret) must equal the authenticator in the
+ * packet.  Constant-time comparison.
+ * @param[in] p, len    the response, len == its Length field (checked)
+ * @param[in] req_auth  the 16-octet Request Authenticator of the request
+ *                      it answers
+ */
+bool dp_radius_response_verify(const uint8_t *p, size_t len, const uint8_t req_auth[16],
+			       const uint8_t *secret, size_t secret_len);
+
+/** Compute the Response Authenticator as above and write it into p[4..20)
+ *  (tests and the capture generator).  len == Length, len >= 20. */
+void dp_radius_response_sign(uint8_t *p, size_t len, const uint8_t req_auth[16],
+			     const uint8_t *secret, size_t secret_len);
+
 /** Decoded Access-Request / -Accept / -Reject / -Challenge. */
 struct dp_radius_access {
 	/** Every attribute dp_radius_decode_acct() decodes (Framed-IP-Address,

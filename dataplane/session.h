@@ -71,6 +71,14 @@ enum rt_auth {
 	RT_AUTH_NO_SECRET = 2 /**< NAS has no configured secret */
 };
 
+/** Record flags (bit set, struct rt_session.flags). */
+enum rt_flag {
+	/** DHCP session whose line identity (option 82) is in no line map
+	 *  and that no RADIUS session claimed: the account is the line
+	 *  identity standing in for the real one (dataplane/ACCESS.md). */
+	RT_FLAG_UNMAPPED = 1u << 0,
+};
+
 /**
  * Why a session ended.  Values 1..RT_CAUSE_RADIUS_MAX are the RADIUS
  * Acct-Terminate-Cause values (RFC 2866 section 5.10, RFC 3580/4675 and the
@@ -117,6 +125,7 @@ struct rt_session {
 	uint8_t stop_cause; /**< enum rt_cause */
 	uint8_t sources;    /**< enum rt_source bits */
 	uint8_t auth;       /**< enum rt_auth */
+	uint8_t flags;      /**< enum rt_flag bits */
 };
 
 /** Name of a stop cause as printed in outputs, or NULL for RT_CAUSE_NONE

@@ -36,9 +36,38 @@
  *  - Latest non-empty attribute value wins; the first packet carrying
  *    Event-Timestamp gives clock_skew_ms.
  *
- * Memory: one slot per open session (allocated when it opens, never per
- * packet) and a small entry per recently closed key (kept `closed_keep_ns`
- * of capture time, to recognise late Stops and Interims).
+ * Memory (issue 7: 10 million open sessions within 256 bytes each, tables,
+ * indexes and closed keys included; `tools/bench tracker` measures it):
+ *  - an open session is a 64-byte record (times, IPv4, flags, 32-bit links
+ *    of the key and MAC hash chains, an interned NAS id) plus an 8-byte
+ *    orphan deadline, and one blob from an 8-byte size-class slab with the
+ *    five texts packed with their lengths and the rarer fields (IPv6
+ *    address and prefixes, lease end, indexed MAC).  Typical: ~200 bytes.
+ *    A full struct rt_session is built only to emit a session (close
+ *    callback, dp_tracker_foreach_open) or when a text changes.
+ *  - blobs are allocated when a session opens or a text changes length
+ *    class, never for a retransmission; freed blobs are reused by the next
+ *    session of the same class (slab chunks are not returned to the system:
+ *    the memory of a peak stays with the tracker).
+ *  - the key and MAC hash tables grow by doubling incrementally (a few
+ *    buckets move per insert): no O(n) pause.  Record chunks of 65536 are
+ *    added and given back without copying.
+ *  - a recently closed key (kept `closed_keep_ns` of capture time, to
+ *    recognise late Stops and Interims) costs a 24-byte entry in a ring of
+ *    blocks plus 5-11 bytes of index: a 62-bit hash stands for the key.
+ *    The index doubles incrementally too.  No call pauses for O(n) work
+ *    except dp_tracker_foreach_open, Accounting-On/Off (a scan of the open
+ *    sessions) and a sweep that finds due sessions.  With 10M open
+ *    sessions the 256-byte budget holds while the closed keys of the last
+ *    2 days number up to about as many as the open sessions (~233 bytes
+ *    per open session measured with 10M of each).
+ *  - dp_tracker_get_stats() reports the tracker's own allocation in
+ *    mem_bytes.
+ *
+ * Close callback errors: a session whose close the callback refused stays
+ * open and unchanged (its key is not remembered as closed), and the error is
+ * returned by the call; feeding the same message again (or the next
+ * dp_tracker_advance/flush for orphans and leases) retries the close.
  *
  * Not thread-safe: one tracker per writer thread.
  */
@@ -116,10 +145,12 @@ struct dp_tracker_stats {
 	uint64_t leases_expired;
 	uint64_t fused;             /**< PPPoE/DHCP sessions merged into RADIUS ones */
 	uint64_t open_now;
+	uint64_t mem_bytes;         /**< memory the tracker holds (all of it) */
 };
 
 /** Called for every session that closes; s is valid during the call only.
- *  A non-zero return is remembered and returned by the call that closed it. */
+ *  A non-zero return keeps the session open (not remembered as closed) and
+ *  is returned by the call that tried to close it, which may be retried. */
 typedef int (*dp_tracker_close_fn)(void *ctx, const struct rt_session *s);
 
 /**
@@ -133,7 +164,10 @@ void dp_tracker_free(dp_tracker *t);
 
 /**
  * Feed one accepted message (verified or from a NAS without a secret).
- * May first sweep orphans if the capture clock crossed a sweep point.
+ * May first sweep orphans if the capture clock crossed a sweep point; if a
+ * close callback fails there, the message is not processed (the sweep
+ * point stays, so the next call retries it).  A failed call changes no
+ * session beyond idempotent updates: feeding the message again is safe.
  * @return 0, -ENOMEM, or the close callback's non-zero value
  */
 int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m);

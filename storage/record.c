@@ -37,7 +37,8 @@ enum {
 	F_SKEW = 1u << 16,
 	F_LASTNEWS = 1u << 17,
 	F_PREVNEWS = 1u << 18,
-	F_ALL = (1u << 19) - 1,
+	F_UNMAPPED = 1u << 19, /* RT_FLAG_UNMAPPED: no payload bytes */
+	F_ALL = (1u << 20) - 1,
 };
 
 /* flags 3 + start 10 + dur 10 + 5 texts * 254 + 4 + 4 + 3 + 6 + 16 + 16 +
@@ -315,6 +316,7 @@ size_t st_rec_encode(const struct rt_session *s, int64_t prev_start, unsigned op
 	f |= s->has_clock_skew ? F_SKEW : 0;
 	f |= tracker && s->last_news_ns != RT_TIME_NONE ? F_LASTNEWS : 0;
 	f |= tracker && s->prev_news_ns != RT_TIME_NONE ? F_PREVNEWS : 0;
+	f |= (s->flags & RT_FLAG_UNMAPPED) ? F_UNMAPPED : 0;
 
 	uint8_t *p = dst;
 	p = st_put_varint(p, f);
@@ -552,6 +554,8 @@ static enum st_dec rec_decode(struct dp_cur *c, int64_t prev_start, struct rt_se
 		if (s)
 			s->prev_news_ns = t;
 	}
+	if ((f & F_UNMAPPED) && s)
+		s->flags |= RT_FLAG_UNMAPPED;
 	*ret_start = start;
 	*ret_stop = stop;
 	return ST_DEC_OK;

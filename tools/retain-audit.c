@@ -37,7 +37,7 @@
 enum { EXIT_DIFFERENT = 5 };
 
 static const char replay_help[] =
-	"Usage: retain audit replay CAPTURE... --store DIR [--secrets FILE] [options]\n"
+	"Usage: retain audit replay CAPTURE... --store DIR [--secrets FILE] [--line-map FILE] [options]\n"
 	"\n"
 	"Rebuild the sessions of archived captures in a temporary store, exactly as\n"
 	"'retain ingest' would, and compare them with the store: every session by\n"
@@ -47,6 +47,7 @@ static const char replay_help[] =
 	"Options:\n"
 	"  -s, --store DIR      the store to audit (env RETAIN_STORE)\n"
 	"  -k, --secrets FILE   the RADIUS secrets the store was built with\n"
+	"      --line-map FILE  the DHCP line map the store was built with\n"
 	"  -f, --format F       text (default) or jsonl: one JSON object per difference\n"
 	"                       {\"kind\":\"missing\"|\"extra\"|\"differs\",\"key\":...,...}\n"
 	"      --tmpdir DIR     where the temporary store goes (default $TMPDIR or /tmp)\n"
@@ -226,9 +227,10 @@ int cmd_audit_replay(int argc, char **argv)
 	static const struct option opts[] = {
 		{"store", required_argument, NULL, 's'}, {"secrets", required_argument, NULL, 'k'},
 		{"format", required_argument, NULL, 'f'}, {"tmpdir", required_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},	  {0},
+		{"line-map", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+		{0},
 	};
-	const char *store = NULL, *secrets = NULL, *tmp = getenv("TMPDIR");
+	const char *store = NULL, *secrets = NULL, *line_map = NULL, *tmp = getenv("TMPDIR");
 	struct differ d = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "s:k:f:h", opts, NULL)) != -1) {
@@ -248,6 +250,9 @@ int cmd_audit_replay(int argc, char **argv)
 			break;
 		case 'T':
 			tmp = optarg;
+			break;
+		case 'L':
+			line_map = optarg;
 			break;
 		case 'h':
 			fputs(replay_help, stdout);
@@ -289,6 +294,7 @@ int cmd_audit_replay(int argc, char **argv)
 	o.map_size = cli_map_size();
 	o.store_dir = dir;
 	o.secrets_path = secrets;
+	o.line_map_path = line_map;
 	o.log = log_stderr;
 	o.max_reject_log = 0;
 	struct ctl_ingest_result r;

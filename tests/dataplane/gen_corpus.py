@@ -356,6 +356,41 @@ def reasm4_seeds():
           + b"".join(rec(ip4frag(dgram[96:], 96, False, i)) for i in range(6)))
 
 
+# ---- classifier: one Ethernet frame
+
+def classify_seeds():
+    write("fuzz_classify", "ipv4-radius", MACS + b"\x08\x00" + ipv4(udp(ACCT_START)))
+    write("fuzz_classify", "qinq-ipv6-dhcpv6", MACS + bytes.fromhex("88a800c88100006486dd")
+          + ipv6(udp(b"\x01\x00\x00\x01", 546, 547)))
+    write("fuzz_classify", "pppoe-lcp", MACS + bytes.fromhex("88641100123400 0ac021"
+                                                                   .replace(" ", "")) + bytes(48))
+    write("fuzz_classify", "pppoe-ipv4-data", MACS + bytes.fromhex("8864110012340040 0021"
+                                                                         .replace(" ", ""))
+          + ipv4(udp(bytes(40), 40000, 443)))
+    write("fuzz_classify", "ipv4-fragment", MACS + b"\x08\x00"
+          + ipv4(udp(b"frag"), frag=0x2000))
+    write("fuzz_classify", "ipv6-short", MACS + b"\x86\xdd" + bytes([0x60]) + bytes(41))
+    write("fuzz_classify", "runt", MACS[:10])
+
+
+# ---- fuzz_preverify: link selector (0 Ethernet, 1 raw IP) + frame; every
+# address has the secret "fuzz-secret" ----
+
+def preverify_seeds():
+    eth = bytes([0]) + MACS + b"\x08\x00"
+    write("fuzz_preverify", "eth-acct-start", eth + ipv4(udp(ACCT_START)))
+    write("fuzz_preverify", "eth-acct-stop", eth + ipv4(udp(ACCT_STOP)))
+    forged = bytearray(ACCT_START)
+    forged[-1] ^= 1
+    write("fuzz_preverify", "eth-acct-forged", eth + ipv4(udp(bytes(forged))))
+    write("fuzz_preverify", "raw-ipv6-acct", bytes([1]) + ipv6(udp(ACCT_V6, 3000, 1646)))
+    write("fuzz_preverify", "raw-acct-from-server", bytes([1]) + ipv4(udp(ACCT_START, 1813, 5000)))
+    write("fuzz_preverify", "eth-acct-fragment", eth + ipv4(udp(ACCT_START), frag=0x2000))
+    write("fuzz_preverify", "eth-acct-other-port", eth + ipv4(udp(ACCT_START, 1024, 1900)))
+    write("fuzz_preverify", "eth-acct-response", eth + ipv4(udp(HEADER_ONLY, 1813, 1024)))
+    write("fuzz_preverify", "eth-acct-truncated", eth + ipv4(udp(ACCT_START))[:60])
+
+
 if __name__ == "__main__":
     radius_seeds()
     frame_seeds()
@@ -367,3 +402,5 @@ if __name__ == "__main__":
     l2tp_seeds()
     dhcp6_seeds()
     reasm4_seeds()
+    classify_seeds()
+    preverify_seeds()

@@ -98,6 +98,7 @@ static void test_roundtrip(void)
 	in[1].stop_ns = RT_TIME_NONE;
 	in[1].stop_cause = 0;
 	t_session(&in[2], 1, 1); /* minimal */
+	in[2].flags = RT_FLAG_UNMAPPED; /* bit 19 */
 	t_session(&in[3], INT64_MIN + 1, INT64_MAX); /* extreme times */
 	t_session(&in[4], -5, RT_TIME_NONE);
 	in[4].nas_ip.family = 4;
@@ -154,7 +155,7 @@ static const struct {
 	{"empty", "", ST_DEC_TRUNCATED},
 	{"flags only", "01", ST_DEC_TRUNCATED},
 	{"closed without duration", "01 00", ST_DEC_TRUNCATED},
-	{"unknown flag bit 19", "808020 00", ST_DEC_BAD_FLAGS},
+	{"unknown flag bit 20", "808040 00", ST_DEC_BAD_FLAGS},
 	{"flags varint overflow", "ffffffffffffffffff7f", ST_DEC_BAD_FLAGS},
 	{"nas v4 and v6", "9020 00", ST_DEC_BAD_FLAGS},
 	{"open with stop cause", "8002 00 01", ST_DEC_BAD_FLAGS},
@@ -178,6 +179,7 @@ static const struct {
 	{"valid: open, start 0", "00 00", ST_DEC_OK},
 	{"valid: skew -2^31", "808004 00 ffffffff0f", ST_DEC_OK},
 	{"valid: non-canonical varint", "00 8000", ST_DEC_OK},
+	{"valid: unmapped (bit 19, no bytes)", "808020 00", ST_DEC_OK},
 };
 
 static void test_reasons(void)
