@@ -19,6 +19,7 @@
  * is a legal duty): nothing of it needs decoding; the log says damaged=1.
  */
 #include "store_int.h"
+#include "sealed.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +179,9 @@ static int day_drop(struct expirer *x, int32_t day)
 		if (rc)
 			return rc;
 		rc = mdb_drop(x->txn, dbi, 1);
+		/* the handle is closed now, committed or not: forget the
+		 * cached ones (the slot may be reused) */
+		st_dbic_clear(x->st);
 		if (rc)
 			return st_mdb_err(rc);
 	}
@@ -270,6 +274,39 @@ static int expire_partial(struct expirer *x, const struct st_pday *d, struct rem
 	int64_t day_start = st_day_start(d->day);
 
 	r->day = d->day;
+	if (d->ci.flags & ST_DAY_SEALED2) {
+		/* a sealed segment: its block table bounds the stops */
+		struct st_sealed *sd;
+		rc = st_sealed_get(x->st, d->day, d->ci.size, &sd);
+		if (rc == ST_ECORRUPT || rc == ST_EVERSION || rc == -ENOENT) {
+			r->corrupt = true;
+			return 0;
+		}
+		if (rc)
+			return rc;
+		for (uint32_t b = 0; b < sd->nblocks; b++) {
+			struct st_sealed_blk e;
+			const struct st_col_light *rows;
+			st_sealed_blk(sd, b, &e);
+			if (e.min_stop >= x->cut || e.max_stop < x->old_h)
+				continue;
+			if (e.min_stop >= x->old_h && e.max_stop < x->cut) {
+				count += e.nrecs;
+				continue;
+			}
+			rc = st_sealed_scan(sd, x->st->dctx, b, &rows);
+			if (rc == ST_ECORRUPT || rc == ST_EVERSION) {
+				r->corrupt = true;
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				return rc;
+			for (uint32_t i = 0; i < e.nrecs; i++)
+				count += rows[i].stop >= x->old_h && rows[i].stop < x->cut;
+		}
+		goto counted;
+	}
 	rc = day_blocks(x, d->day, &bi, &nb);
 	if (rc == ST_ECORRUPT) {
 		r->corrupt = true;
@@ -300,6 +337,7 @@ static int expire_partial(struct expirer *x, const struct st_pday *d, struct rem
 			goto out_fd;
 		count += n;
 	}
+counted:
 	r->sessions = count;
 	if (count) {
 		struct st_dayinfo ci = d->ci;

@@ -16,11 +16,14 @@
  * a wrong answer.
  */
 #include "store_int.h"
+#include "sealed.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- segment files and block cache -------------------------------------------- */
@@ -89,8 +92,84 @@ int st_seg_fd(st_store *st, int32_t day, int *ret_fd)
 	return 0;
 }
 
+static void scache_drop(struct st_scache *c)
+{
+	if (c->s) {
+		st_sealed_close(c->s);
+		free(c->s);
+	}
+	if (c->map)
+		munmap(c->map, c->len);
+	memset(c, 0, sizeof(*c));
+}
+
+void st_scache_done(st_store *st)
+{
+	for (unsigned i = 0; i < ST_SCACHE_N; i++)
+		scache_drop(&st->sc[i]);
+}
+
+int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **ret)
+{
+	for (unsigned i = 0; i < ST_SCACHE_N; i++) {
+		if (st->sc[i].valid && st->sc[i].day == day && st->sc[i].len == size) {
+			st->sc[i].used = ++st->sc_clock;
+			*ret = st->sc[i].s;
+			return 0;
+		}
+	}
+	char name[24];
+	st_day_name(day, name);
+	strcat(name, ".seg");
+	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat sb;
+	int rc = fstat(fd, &sb) != 0 ? -errno : 0;
+	/* the catalogue names its size: another is not that sealed file */
+	if (!rc && (uint64_t)sb.st_size != size)
+		rc = ST_ECORRUPT;
+	if (!rc && (size == 0 || size > SIZE_MAX))
+		rc = ST_ECORRUPT;
+	void *map = MAP_FAILED;
+	if (!rc) {
+		map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			rc = -errno;
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	struct st_sealed *s = calloc(1, sizeof(*s));
+	if (!s) {
+		munmap(map, (size_t)size);
+		return -ENOMEM;
+	}
+	enum st_dec why;
+	rc = st_sealed_open(s, map, (size_t)size, &why);
+	if (!rc && s->day != day)
+		rc = ST_ECORRUPT; /* another day's file */
+	if (rc) {
+		st_sealed_close(s);
+		free(s);
+		munmap(map, (size_t)size);
+		return rc;
+	}
+	struct st_scache *c = &st->sc[0]; /* an empty slot, else the least recently used */
+	for (unsigned i = 1; i < ST_SCACHE_N && c->valid; i++)
+		if (!st->sc[i].valid || st->sc[i].used < c->used)
+			c = &st->sc[i];
+	scache_drop(c);
+	*c = (struct st_scache){day, true, ++st->sc_clock, map, (size_t)size, s};
+	*ret = s;
+	return 0;
+}
+
 void st_cache_drop_day(st_store *st, int32_t day)
 {
+	for (unsigned i = 0; i < ST_SCACHE_N; i++)
+		if (st->sc[i].valid && st->sc[i].day == day)
+			scache_drop(&st->sc[i]);
 	for (unsigned i = 0; i < ST_BCACHE_N; i++)
 		if (st->bc[i].valid && st->bc[i].day == day)
 			st->bc[i].valid = false;
@@ -235,8 +314,18 @@ static int rtxn_begin(st_store *st)
 
 static void rtxn_end(st_store *st)
 {
-	if (st->rtxn)
-		mdb_txn_reset(st->rtxn);
+	if (!st->rtxn)
+		return;
+	if (st->rtxn_newdbi) {
+		/* committing a read-only transaction keeps the partition
+		 * handles it opened (a reset would close them) */
+		if (mdb_txn_commit(st->rtxn) != 0)
+			st_dbic_clear(st);
+		st->rtxn = NULL;
+		st->rtxn_newdbi = false;
+		return;
+	}
+	mdb_txn_reset(st->rtxn);
 }
 
 /* ---- index queries ------------------------------------------------------------------ */
@@ -252,13 +341,14 @@ struct ixhit {
 	int32_t day;
 	uint32_t block, idx;
 	uint8_t pq; /* IPv6: prefix length of the entry */
+	int32_t row; /* sealed segment: its copy in ixq.rows; -1: version 1 */
 };
 
 /* The walk in one day's partition (for each prefix probed). */
 struct daywalk {
 	const struct st_meta *m;
 	int32_t day;
-	const struct st_dayinfo *di;
+	int64_t lo; /* earliest start that can overlap the query */
 };
 
 struct ixq {
@@ -278,6 +368,11 @@ struct ixq {
 	size_t nch, capch;
 	struct openhit *hits;
 	size_t nhits, caphits, nexthit;
+	/* sealed segments: copies of the records hit */
+	struct rt_session *rows;
+	size_t nrows, caprows;
+	struct st_sealed *sd; /* the one being searched */
+	int32_t sday;
 };
 
 /* a - b, or INT64_MIN when that is below it (b <= INT64_MAX). */
@@ -473,10 +568,7 @@ static int ixq_day1(struct ixq *q, MDB_cursor *cur)
 	MDB_val k, v;
 	int rc = 0, mrc;
 
-	int64_t lo = saturating_sub(q->from, w->di->maxdur);
-	if (lo < w->di->min_start)
-		lo = w->di->min_start;
-	st_put_time_key(q->key + q->plen, lo);
+	st_put_time_key(q->key + q->plen, w->lo);
 	k = (MDB_val){q->plen + 8, q->key};
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -513,24 +605,23 @@ static int ixq_day1(struct ixq *q, MDB_cursor *cur)
 			q->ch = nh;
 			q->capch = nc;
 		}
-		q->ch[q->nch++] = (struct ixhit){start, stop, w->day, block, idx, q->pq};
+		q->ch[q->nch++] = (struct ixhit){start, stop, w->day, block, idx, q->pq, -1};
 	}
 	if (rc)
 		return rc;
 	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : st_mdb_err(mrc);
 }
 
-/* Entries of X in the partition of segment `day` that may overlap
- * [from, to]: one seek (per IPv6 prefix length), a walk bounded by the
- * day's longest session. */
-static int ixq_day(struct ixq *q, const struct st_meta *m, int32_t day,
-		   const struct st_dayinfo *di)
+/* Entries of X in one partition of segment `day` whose sessions start
+ * at or after lo. */
+static int ixq_part(struct ixq *q, const struct st_meta *m, int32_t day, unsigned part,
+		    int64_t lo)
 {
 	MDB_cursor *cur;
 	MDB_dbi dbi;
 	int rc, mrc;
 
-	rc = st_part_dbi(q->st, q->txn, day, PART_IX + q->ix, false, &dbi);
+	rc = st_part_dbi(q->st, q->txn, day, part + q->ix, false, &dbi);
 	if (rc == -ENOENT)
 		return 0; /* no session of that day has this field */
 	if (rc)
@@ -538,11 +629,156 @@ static int ixq_day(struct ixq *q, const struct st_meta *m, int32_t day,
 	mrc = mdb_cursor_open(q->txn, dbi, &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
-	struct daywalk w = {m, day, di};
+	struct daywalk w = {m, day, lo};
 	q->dw = &w;
 	rc = ixq_each_prefix(q, cur, ixq_day1);
 	q->dw = NULL;
 	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* A record of a sealed segment that holds X (prefix pq) and overlaps the
+ * query: keep a copy. */
+static int ixq_v2_hit(struct ixq *q, uint32_t rec, const struct rt_session *s, uint8_t pq)
+{
+	const struct st_meta *m = q->dw->m;
+	if (s->start_ns > q->to || s->stop_ns < q->from ||
+	    (m->horizon != RT_TIME_NONE && s->stop_ns < m->horizon))
+		return 0;
+	if (!ixq_rec_matches(q, s, pq))
+		return 0; /* a hash collision: another value */
+	if (q->nch == q->capch) {
+		size_t nc = q->capch ? q->capch * 2 : 64;
+		struct ixhit *nh = realloc(q->ch, nc * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		q->ch = nh;
+		q->capch = nc;
+	}
+	if (q->nrows == q->caprows) {
+		size_t nc = q->caprows ? q->caprows * 2 : 8;
+		struct rt_session *nr = realloc(q->rows, nc * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		q->rows = nr;
+		q->caprows = nc;
+	}
+	q->rows[q->nrows] = *s;
+	q->ch[q->nch++] = (struct ixhit){s->start_ns, s->stop_ns, q->sday,
+					 rec / ST_SEG2_BLOCK_RECS, rec % ST_SEG2_BLOCK_RECS, pq,
+					 (int32_t)q->nrows};
+	q->nrows++;
+	return 0;
+}
+
+static int ixq_v2_ip(void *ctx, uint32_t rec, const struct rt_session *s)
+{
+	struct ixq *q = ctx;
+	return ixq_v2_hit(q, rec, s, 0);
+}
+
+/* A block named by a hash index: its records holding X. */
+static int ixq_v2_blk(void *ctx, uint32_t b)
+{
+	struct ixq *q = ctx;
+	const struct st_col_light *l;
+	struct st_sealed_blk e;
+	int rc = st_sealed_scan(q->sd, q->st->dctx, b, &l);
+	if (rc)
+		return rc;
+	st_sealed_blk(q->sd, b, &e);
+	/* texts: compared through the block's dictionary, only a match is
+	 * decoded; IPv6: every record of the block that overlaps */
+	unsigned col = q->ix == IX_ACCT ? COL_ACCOUNT : q->ix == IX_CALL ? COL_CALLING : 0;
+	for (uint32_t i = 0; i < e.nrecs && !rc; i++) {
+		const struct rt_session *r;
+		if (l[i].start > q->to || l[i].stop < q->from)
+			continue;
+		if (col && !st_sealed_text_eq(q->sd, i, col, q->key + 1, q->key[0]))
+			continue;
+		rc = st_sealed_row(q->sd, q->st->dctx, b, i, &r);
+		if (!rc)
+			rc = ixq_v2_hit(q, e.first_rec + i, r, q->pq);
+	}
+	return rc;
+}
+
+static int ixq_v2_rec(void *ctx, uint32_t rec)
+{
+	struct ixq *q = ctx;
+	const struct rt_session *s;
+	int rc = st_sealed_record(q->sd, q->st->dctx, rec, &s);
+	return rc ? rc : ixq_v2_hit(q, rec, s, q->pq);
+}
+
+/* X in a sealed segment: the address run (IPv4), the hash index (texts,
+ * IPv6 prefixes) when a regular session of the day can overlap the query,
+ * else only its long-session table. */
+static int ixq_day_v2(struct ixq *q, const struct st_meta *m, int32_t day,
+		      const struct st_dayinfo *di)
+{
+	struct st_sealed *sd;
+	int rc = st_sealed_get(q->st, day, di->size, &sd);
+	if (rc == -ENOENT)
+		return ST_ECORRUPT; /* the catalogue names it */
+	if (rc)
+		return rc;
+	bool regular = di->rmin_start <= q->to;
+	if (!regular && di->lmin_start > q->to)
+		return 0;
+	struct daywalk w = {m, day, 0};
+	q->dw = &w;
+	q->sd = sd;
+	q->sday = day;
+	static const unsigned hk[IXDB_N] = {[IX_IP4] = HK_IP4, [IX_ACCT] = HK_ACCT,
+					    [IX_CALL] = HK_CALL, [IX_V6P] = HK_V6};
+	unsigned kind = hk[q->ix];
+	if (kind == HK_IP4) {
+		q->pq = 0;
+		rc = regular ? st_sealed_ip4(sd, q->st->dctx, q->key, q->from, q->to, ixq_v2_ip, q)
+			     : st_sealed_long(sd, HK_IP4, q->key, 4, q->from, q->to, ixq_v2_rec, q);
+	} else if (kind != HK_V6) {
+		q->pq = 0;
+		rc = regular ? st_sealed_hash(sd, kind, q->key + 1, q->key[0], ixq_v2_blk, q)
+			     : st_sealed_long(sd, kind, q->key + 1, q->key[0], q->from, q->to,
+					      ixq_v2_rec, q);
+	} else {
+		const uint8_t *pl = sd->hix[HK_V6].plens;
+		for (unsigned p = 0; p <= 128 && !rc; p++) {
+			if (!(pl[p / 8] >> (p % 8) & 1))
+				continue;
+			uint8_t k[17];
+			size_t kl = st_v6_prefix(k, q->addr6, p);
+			q->pq = (uint8_t)p;
+			rc = regular ? st_sealed_hash(sd, HK_V6, k, kl, ixq_v2_blk, q)
+				     : st_sealed_long(sd, HK_V6, k, kl, q->from, q->to, ixq_v2_rec, q);
+		}
+	}
+	q->dw = NULL;
+	q->sd = NULL;
+	return rc;
+}
+
+/* Entries of X in segment `day` that may overlap [from, to]: in the
+ * regular partition a walk bounded by one day (ST_LONG_NS), in the long
+ * one (searched only when a long session of the day starts by `to`) a walk
+ * bounded by the day's longest session.  One seek each (per IPv6 prefix
+ * length). */
+static int ixq_day(struct ixq *q, const struct st_meta *m, int32_t day,
+		   const struct st_dayinfo *di)
+{
+	int rc = 0;
+	if (di->flags & ST_DAY_SEALED2)
+		return ixq_day_v2(q, m, day, di);
+	if (di->rmin_start <= q->to) {
+		uint64_t rdur = di->maxdur < (uint64_t)ST_LONG_NS ? di->maxdur : (uint64_t)ST_LONG_NS;
+		int64_t lo = saturating_sub(q->from, rdur);
+		rc = ixq_part(q, m, day, PART_IX, lo < di->rmin_start ? di->rmin_start : lo);
+	}
+	if (!rc && di->lmin_start <= q->to) {
+		int64_t lo = saturating_sub(q->from, di->maxdur);
+		rc = ixq_part(q, m, day, PART_LX, lo < di->lmin_start ? di->lmin_start : lo);
+	}
 	return rc;
 }
 
@@ -596,6 +832,12 @@ static int ixq_run(struct ixq *q, const struct st_meta *m)
 		rc = ixq_emit_open(q, h->start, false);
 		if (rc)
 			return rc;
+		if (h->row >= 0) { /* a sealed segment's record, checked */
+			rc = q->fn(q->ctx, &q->rows[h->row]);
+			if (rc)
+				return rc;
+			continue;
+		}
 		rc = st_block_get(q->st, q->txn, h->day, h->block, &b);
 		if (!rc)
 			rc = st_block_record(b, h->idx, s);
@@ -624,6 +866,36 @@ static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64
 	if (s->stop_ns == RT_TIME_NONE)
 		return true;
 	return s->stop_ns >= from && (horizon == RT_TIME_NONE || s->stop_ns >= horizon);
+}
+
+static bool keep_row(const struct rt_session *s, int64_t from, int64_t to, int64_t horizon,
+		     const struct rt_addr *nas);
+
+/* Export of a sealed segment: its blocks in order (records by address). */
+static int q_all_day_v2(st_store *st, int32_t day, const struct st_dayinfo *di, int64_t from,
+			int64_t to, int64_t horizon, const struct rt_addr *nas, st_row_fn fn,
+			void *ctx)
+{
+	struct st_sealed *sd;
+	int rc = st_sealed_get(st, day, di->size, &sd);
+	if (rc)
+		return rc == -ENOENT ? ST_ECORRUPT : rc; /* the catalogue names it */
+	for (uint32_t b = 0; b < sd->nblocks && !rc; b++) {
+		struct st_sealed_blk e;
+		const struct rt_session *rows;
+		st_sealed_blk(sd, b, &e);
+		if (e.max_stop < from || e.min_start > to ||
+		    (horizon != RT_TIME_NONE && e.max_stop < horizon))
+			continue;
+		rc = st_sealed_block(sd, st->dctx, b, &rows);
+		for (uint32_t i = 0; i < e.nrecs && !rc; i++) {
+			if (!keep_row(&rows[i], from, to, horizon, nas))
+				continue;
+			st->row = rows[i]; /* the callback may run another handle */
+			rc = fn(ctx, &st->row);
+		}
+	}
+	return rc;
 }
 
 static int q_all_day(st_store *st, MDB_txn *txn, int32_t day, int64_t from, int64_t to,
@@ -712,7 +984,10 @@ static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t fr
 		if (day_end <= from || (m->horizon != RT_TIME_NONE && day_end <= m->horizon) ||
 		    di.min_start > to)
 			continue;
-		rc = q_all_day(st, txn, day, from, to, m->horizon, nas, fn, ctx);
+		if (di.flags & ST_DAY_SEALED2)
+			rc = q_all_day_v2(st, day, &di, from, to, m->horizon, nas, fn, ctx);
+		else
+			rc = q_all_day(st, txn, day, from, to, m->horizon, nas, fn, ctx);
 		if (rc)
 			break;
 	}
@@ -821,6 +1096,7 @@ int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *c
 	}
 	free(x.hits);
 	free(x.ch);
+	free(x.rows);
 out_txn:
 	rtxn_end(st);
 out_busy:

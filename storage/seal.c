@@ -15,6 +15,7 @@
  * changes every later chain value.
  */
 #include "store_int.h"
+#include "sealed.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,6 +130,148 @@ static void seg_name(int32_t day, char name[24])
 {
 	st_day_name(day, name);
 	strcat(name, ".seg");
+}
+
+void st_seg2_tmp_name(int32_t day, char name[32])
+{
+	st_day_name(day, name);
+	strcat(name, ".seg.v2");
+}
+
+/* ---- conversion to a sealed segment (format version 2) -------------------- */
+
+/* The day's live records, each encoded alone (record codec, section 4)
+ * in an arena: tens of bytes each, decoded again one block at a time by
+ * the builder. */
+struct conv {
+	int64_t horizon;
+	struct st_buf arena;
+	size_t *off;
+	size_t n, cap;
+	struct st_dayinfo di;
+};
+
+static int conv_rec(void *ctx, uint32_t block, uint32_t idx, const struct rt_session *s)
+{
+	struct conv *c = ctx;
+	(void)block;
+	(void)idx;
+	if (c->horizon != RT_TIME_NONE && s->stop_ns < c->horizon)
+		return 0; /* hidden by partial expiry: not carried over */
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 1024;
+		size_t *no = realloc(c->off, (nc + 1) * sizeof(*no));
+		if (!no)
+			return -ENOMEM;
+		c->off = no;
+		c->cap = nc;
+	}
+	if (st_buf_reserve(&c->arena, ST_REC_MAX))
+		return -ENOMEM;
+	c->off[c->n] = c->arena.len;
+	c->arena.len += st_rec_encode(s, 0, ST_ENC_NO_TRACKER, c->arena.p + c->arena.len);
+	c->n++;
+	c->off[c->n] = c->arena.len;
+	struct st_dayinfo *di = &c->di;
+	uint64_t dur = (uint64_t)s->stop_ns - (uint64_t)s->start_ns;
+	di->min_start = s->start_ns < di->min_start ? s->start_ns : di->min_start;
+	di->max_stop = s->stop_ns > di->max_stop ? s->stop_ns : di->max_stop;
+	di->maxdur = dur > di->maxdur ? dur : di->maxdur;
+	int64_t *m = dur > (uint64_t)ST_LONG_NS ? &di->lmin_start : &di->rmin_start;
+	*m = s->start_ns < *m ? s->start_ns : *m;
+	return 0;
+}
+
+static int conv_get(void *ctx, size_t i, struct rt_session *ret)
+{
+	const struct conv *c = ctx;
+	struct dp_cur cur = dp_cur_make(c->arena.p + c->off[i], c->off[i + 1] - c->off[i]);
+	return st_rec_decode(&cur, 0, ret) || dp_cur_left(&cur) ? ST_ECORRUPT : 0;
+}
+
+static int write_file_at(int dirfd, const char *name, const uint8_t *p, size_t n)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	while (n && !rc) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			rc = -errno;
+		else {
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+	if (!rc && fsync(fd) != 0)
+		rc = -errno;
+	close(fd);
+	if (rc)
+		unlinkat(dirfd, name, 0);
+	return rc;
+}
+
+/*
+ * Build the sealed segment of `day` from its version 1 bytes (validated),
+ * write it to its temporary name (fsynced) and give its bytes in *out and
+ * its catalogue entry in *ret.  Nothing is written when no live record is
+ * left (*out empty: the day stays version 1).
+ */
+static int conv_build(st_store *st, int32_t day, const struct st_buf *v1, int64_t horizon,
+		      struct st_buf *out, struct st_dayinfo *ret)
+{
+	struct conv c = {.horizon = horizon,
+			 .di = {.rmin_start = INT64_MAX, .lmin_start = INT64_MAX,
+				.flags = ST_DAY_SEALED2, .min_start = INT64_MAX,
+				.max_stop = INT64_MIN}};
+	enum st_dec why;
+	out->len = 0;
+	int rc = st_seg_walk(v1->p, v1->len, conv_rec, &c, &why);
+	if (rc || c.n == 0)
+		goto out;
+	struct st_dayinfo di = c.di;
+	di.nrecs = c.n;
+	rc = st_sealed_build_from(day, c.n, conv_get, &c, 3, out);
+	if (rc)
+		goto out;
+	di.size = out->len;
+	di.nblocks = (uint32_t)((c.n + ST_SEG2_BLOCK_RECS - 1) / ST_SEG2_BLOCK_RECS);
+	char tmp[32];
+	st_seg2_tmp_name(day, tmp);
+	rc = write_file_at(st->segfd, tmp, out->p, out->len);
+	if (!rc)
+		*ret = di;
+out:
+	if (rc)
+		out->len = 0;
+	st_buf_done(&c.arena);
+	free(c.off);
+	return rc;
+}
+
+/* In txn: drop the day's version 1 partitions, switch its day entry. */
+static int conv_switch(st_store *st, MDB_txn *txn, int32_t day, const struct st_dayinfo *di)
+{
+	for (unsigned p = 0; p < PART_N; p++) {
+		MDB_dbi dbi;
+		int rc = st_part_dbi(st, txn, day, p, false, &dbi);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		rc = mdb_drop(txn, dbi, 1);
+		st_dbic_clear(st); /* the handle is closed either way */
+		if (rc)
+			return st_mdb_err(rc);
+	}
+	uint8_t kb[ST_DAYKEY_LEN], vb[ST_DAYINFO_LEN];
+	st_daykey(kb, day);
+	st_dayinfo_write(vb, di);
+	MDB_val k = {sizeof(kb), kb}, v = {sizeof(vb), vb};
+	return st_mdb_err(mdb_put(txn, st->db[DB_DAYS], &k, &v, 0));
 }
 
 static void hex(const uint8_t *p, size_t n, char *dst)
@@ -392,9 +535,14 @@ static int seg_read(int fd, uint64_t size, struct st_buf *b)
 
 int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 {
-	struct st_buf buf = {0};
+	struct st_buf buf = {0}, v2 = {0};
 	MDB_txn *txn = NULL;
 	struct st_meta m;
+	struct {
+		int32_t day;
+		struct st_dayinfo di;
+	} *conv = NULL;
+	size_t nconv = 0;
 	uint8_t prev[32] = {0};
 	uint32_t sealed = 0;
 	int64_t edge;
@@ -472,6 +620,35 @@ int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 			s.flags |= ST_SEAL_DAMAGED;
 		s.day = d->day;
 		s.size = d->ci.size;
+		/* A valid day becomes a sealed segment (version 2): the seal
+		 * covers that file (FORMAT.md section 9). */
+		struct st_dayinfo ndi;
+		if (!wrc && !(d->ci.flags & ST_DAY_SEALED2)) {
+			rc = conv_build(st, d->day, &buf, m.horizon, &v2, &ndi);
+			if (rc)
+				goto out_txn;
+		} else {
+			v2.len = 0;
+		}
+		if (v2.len) {
+			void *nc = realloc(conv, (nconv + 1) * sizeof(*conv));
+			if (!nc) {
+				rc = -ENOMEM;
+				goto out_txn;
+			}
+			conv = nc;
+			conv[nconv].day = d->day;
+			conv[nconv].di = ndi;
+			nconv++;
+			rc = conv_switch(st, txn, d->day, &ndi);
+			if (rc)
+				goto out_txn;
+			if (sha256_mem(v2.p, v2.len, s.sha)) {
+				rc = -ENOMEM;
+				goto out_txn;
+			}
+			s.size = v2.len;
+		}
 		rc = chain_link(prev, &s);
 		if (rc)
 			goto out_txn;
@@ -501,6 +678,24 @@ int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 		goto out_txn;
 	st->meta = m;
 	st->last_day = NULL; /* puts for sealed days now go to the frontier */
+	/* the catalogue names the sealed files: put them in place (a crash
+	 * before this is finished by the next writable open) */
+	for (size_t i = 0; i < nconv; i++) {
+		char name[24], tmp[32];
+		struct st_pday *d;
+		seg_name(conv[i].day, name);
+		st_seg2_tmp_name(conv[i].day, tmp);
+		st_cache_drop_day(st, conv[i].day);
+		if (renameat(st->segfd, tmp, st->segfd, name) != 0 && !rc)
+			rc = -errno;
+		if (st_pday_find(st, conv[i].day, &d) == 0)
+			d->ci = conv[i].di;
+	}
+	if (nconv && fsync(st->segfd) != 0 && !rc)
+		rc = -errno;
+	nconv = 0;
+	if (rc)
+		goto out_txn;
 	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
 	if (rc)
 		goto out_txn;
@@ -511,7 +706,14 @@ out_sync:
 out_txn:
 	if (txn)
 		mdb_txn_abort(txn);
+	for (size_t i = 0; i < nconv; i++) { /* not committed: remove */
+		char tmp[32];
+		st_seg2_tmp_name(conv[i].day, tmp);
+		unlinkat(st->segfd, tmp, 0);
+	}
+	free(conv);
 	st_buf_done(&buf);
+	st_buf_done(&v2);
 	return rc;
 }
 
@@ -526,6 +728,7 @@ static const char *const vstatus_names[] = {
 	[ST_V_REORDERED] = "reordered",
 	[ST_V_EXTRA] = "extra",
 	[ST_V_CHAIN] = "chain",
+	[ST_V_UNCOMMITTED] = "uncommitted",
 };
 
 const char *st_vstatus_name(enum st_vstatus v)
@@ -564,7 +767,7 @@ static int report(struct verifier *v, const struct st_verify_item *item)
 		snprintf(file, sizeof(file), "seg/%s", name);
 		it.file = file;
 	}
-	if (it.status != ST_V_OK && it.status != ST_V_EXPIRED)
+	if (st_vstatus_fault(it.status))
 		v->faults++;
 	return v->fn ? v->fn(v->ctx, &it) : 0;
 }
@@ -616,13 +819,14 @@ static int files_scan(struct verifier *v)
 		int fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		uint8_t hdr[ST_SEG_HDR_LEN];
+		uint8_t hdr[ST_SEG2_HDR_LEN];
 		int32_t hday;
-		if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr)) {
-			struct dp_cur c = dp_cur_make(hdr, sizeof(hdr));
-			if (st_seg_hdr_parse(&c, &hday) == ST_DEC_OK)
-				f->hdr_day = hday;
-		}
+		unsigned hver;
+		ssize_t hn = pread(fd, hdr, sizeof(hdr), 0);
+		/* either version: a sealed (v2) file or a version 1 one */
+		if (hn >= (ssize_t)ST_SEG_HDR_LEN &&
+		    st_seg_any_hdr(hdr, (size_t)hn, &hver, &hday) == ST_DEC_OK)
+			f->hdr_day = hday;
 		uint64_t n;
 		rc = st_sha256_fd(fd, UINT64_MAX, f->sha, &n);
 		close(fd);
@@ -969,6 +1173,14 @@ int st_store_verify(st_store *st, int (*fn)(void *ctx, const struct st_verify_it
 		struct st_verify_item it = {.status = ST_V_EXTRA, .day = v.files[i].day,
 					    .size_found = v.files[i].size, .other_day = INT32_MIN,
 					    .detail = "segment file the catalogue does not know"};
+		/* a day past the sealed ones: a crash left its first blocks
+		 * uncommitted (the writer creates a day's file before the commit
+		 * that references it); a sealed day's file cannot be */
+		if (m.seal_day == ST_SEAL_DAY_NONE || v.files[i].day >= m.seal_day) {
+			it.status = ST_V_UNCOMMITTED;
+			it.detail = "uncommitted segment file of an unsealed day (crash "
+				    "leftover, removed by the next writable open)";
+		}
 		rc = report(&v, &it);
 	}
 

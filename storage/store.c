@@ -153,12 +153,14 @@ void st_dayinfo_write(uint8_t dst[ST_DAYINFO_LEN], const struct st_dayinfo *d)
 	uint8_t *p = dst;
 	p = st_put_le64(p, d->size);
 	p = st_put_le32(p, d->nblocks);
-	p = st_put_le32(p, 0);
+	p = st_put_le32(p, d->flags);
 	p = st_put_le64(p, d->nrecs);
 	p = st_put_le64(p, d->nexpired);
 	p = st_put_le64(p, (uint64_t)d->min_start);
 	p = st_put_le64(p, (uint64_t)d->max_stop);
-	st_put_le64(p, d->maxdur);
+	p = st_put_le64(p, d->maxdur);
+	p = st_put_le64(p, (uint64_t)d->rmin_start);
+	st_put_le64(p, (uint64_t)d->lmin_start);
 }
 
 int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret)
@@ -179,8 +181,17 @@ int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret)
 	dp_cur_le64(&c, &d.maxdur);
 	d.min_start = st_u2i(a);
 	d.max_stop = st_u2i(b);
-	if (reserved != 0 || d.nexpired > d.nrecs || d.size < ST_SEG_HDR_LEN ||
-	    d.maxdur > (uint64_t)INT64_MAX)
+	dp_cur_le64(&c, &a);
+	dp_cur_le64(&c, &b);
+	d.rmin_start = st_u2i(a);
+	d.lmin_start = st_u2i(b);
+	/* the regular and long earliest starts bound the whole one from above
+	 * (INT64_MAX: no record of that kind) */
+	d.flags = reserved;
+	if ((reserved & ~ST_DAY_SEALED2) != 0 || d.nexpired > d.nrecs || d.size < ST_SEG_HDR_LEN ||
+	    d.maxdur > (uint64_t)INT64_MAX || (d.nrecs && d.rmin_start < d.min_start) ||
+	    (d.nrecs && d.lmin_start < d.min_start) ||
+	    (d.lmin_start != INT64_MAX && d.maxdur <= (uint64_t)ST_LONG_NS))
 		return ST_ECORRUPT;
 	*ret = d;
 	return 0;
@@ -246,7 +257,24 @@ static const char *const part_prefix[PART_N] = {
 	[PART_IX + IX_CALL] = "ix.calling.",
 	[PART_IX + IX_V6P] = "ix.ipv6.",
 	[PART_BLK] = "blk.",
+	[PART_LX + IX_IP4] = "ixl.ipv4.",
+	[PART_LX + IX_ACCT] = "ixl.account.",
+	[PART_LX + IX_CALL] = "ixl.calling.",
+	[PART_LX + IX_V6P] = "ixl.ipv6.",
 };
+
+void st_dbic_clear(st_store *st)
+{
+	if (st->dbic && st->ndbic)
+		memset(st->dbic, 0, ST_DBIC_N * sizeof(*st->dbic));
+	st->ndbic = 0;
+}
+
+static uint32_t dbic_slot(int32_t day, unsigned part)
+{
+	uint32_t h = ((uint32_t)day * 0x9e3779b1u) ^ (part * 0x85ebca6bu);
+	return (h ^ (h >> 15)) % ST_DBIC_N;
+}
 
 int st_part_dbi(st_store *st, MDB_txn *txn, int32_t day, unsigned part, bool create,
 		MDB_dbi *ret)
@@ -254,22 +282,52 @@ int st_part_dbi(st_store *st, MDB_txn *txn, int32_t day, unsigned part, bool cre
 	char name[40], dn[16];
 	if (part >= PART_N)
 		return ST_EINVAL;
+	/* Reader cache: a handle stays valid until its partition is dropped
+	 * (st_dbic_clear); mdb_dbi_open would compare its name with every
+	 * handle of the environment (hundreds) on each query. */
+	uint32_t slot = dbic_slot(day, part);
+	if (!create && st->dbic) {
+		for (uint32_t i = 0; i < ST_DBIC_N && st->dbic[slot].part; i++) {
+			if (st->dbic[slot].day == day && st->dbic[slot].part == part + 1) {
+				*ret = st->dbic[slot].dbi;
+				return 0;
+			}
+			slot = (slot + 1) % ST_DBIC_N;
+		}
+	}
 	st_day_name(day, dn);
 	snprintf(name, sizeof(name), "%s%s", part_prefix[part], dn);
 	int rc = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, ret);
-	(void)st;
 	if (rc == MDB_NOTFOUND)
 		return -ENOENT;
 	if (rc == MDB_INCOMPATIBLE)
 		return ST_ECORRUPT;
-	return st_mdb_err(rc);
+	if (rc)
+		return st_mdb_err(rc);
+	/* Only handles of the query transaction are cached: it is committed
+	 * (not reset) at the end of the query, which keeps them open; a
+	 * handle of an aborted write transaction would be closed. */
+	if (!create && txn == st->rtxn && st->ndbic < ST_DBIC_N / 2) {
+		if (!st->dbic)
+			st->dbic = calloc(ST_DBIC_N, sizeof(*st->dbic));
+		if (st->dbic && !st->dbic[slot].part) {
+			st->dbic[slot] = (struct st_dbic){day, (uint16_t)(part + 1), *ret};
+			st->ndbic++;
+			st->rtxn_newdbi = true;
+		}
+	}
+	return 0;
 }
 
 void st_dayinfo_merge(struct st_dayinfo *ci, const struct st_pday *d)
 {
 	bool first = !d->known || ci->nrecs == 0;
 	if (!d->known)
-		*ci = (struct st_dayinfo){0};
+		*ci = (struct st_dayinfo){.rmin_start = INT64_MAX, .lmin_start = INT64_MAX};
+	if (d->prmin < ci->rmin_start)
+		ci->rmin_start = d->prmin;
+	if (d->plmin < ci->lmin_start)
+		ci->lmin_start = d->plmin;
 	for (size_t b = 0; b < d->npb; b++) {
 		const struct st_pblk *p = &d->pb[b];
 		if (first || p->min_start < ci->min_start)
@@ -500,8 +558,10 @@ static void pday_free(struct st_pday *d)
 	st_buf_done(&d->raw);
 	st_buf_done(&d->out);
 	free(d->pb);
-	for (unsigned i = 0; i < IX_N; i++)
+	for (unsigned i = 0; i < IX_N; i++) {
 		kv_done(&d->pix[i]);
+		kv_done(&d->plx[i]);
+	}
 	free(d);
 }
 
@@ -531,6 +591,7 @@ int st_pday_find(st_store *st, int32_t day, struct st_pday **ret)
 	if (!d)
 		return -ENOMEM;
 	d->day = day;
+	d->prmin = d->plmin = INT64_MAX;
 	memmove(st->days + lo + 1, st->days + lo, (st->ndays - lo) * sizeof(*st->days));
 	st->days[lo] = d;
 	st->ndays++;
@@ -636,12 +697,31 @@ static int writer_load(st_store *st, MDB_txn *txn)
 	}
 	rc = 0;
 
-	/* Bytes after the committed end are an interrupted commit's. */
+	/* Bytes after the committed end are an interrupted commit's.  A
+	 * sealed segment written but not yet renamed over its version 1 file
+	 * (crash after the catalogue switch, FORMAT.md 9.3): finish the
+	 * rename; one whose switch never committed: remove it. */
+	bool renamed = false;
 	for (size_t i = 0; i < st->ndays; i++) {
-		char name[24];
+		char name[24], tmp[32];
 		struct stat sb;
 		st_day_name(st->days[i]->day, name);
 		strcat(name, ".seg");
+		st_seg2_tmp_name(st->days[i]->day, tmp);
+		if (fstatat(st->segfd, tmp, &sb, 0) == 0) {
+			if (st->days[i]->ci.flags & ST_DAY_SEALED2) {
+				if (renameat(st->segfd, tmp, st->segfd, name) != 0) {
+					rc = -errno;
+					goto out_cursor;
+				}
+			} else if (unlinkat(st->segfd, tmp, 0) != 0) {
+				rc = -errno;
+				goto out_cursor;
+			}
+			renamed = true;
+		}
+		if (st->days[i]->ci.flags & ST_DAY_SEALED2)
+			continue; /* immutable: a longer file is verify's to report */
 		if (fstatat(st->segfd, name, &sb, 0) == 0 &&
 		    (uint64_t)sb.st_size > st->days[i]->ci.size) {
 			int fd = openat(st->segfd, name, O_WRONLY | O_CLOEXEC);
@@ -683,7 +763,7 @@ static int writer_load(st_store *st, MDB_txn *txn)
 			removed = true;
 	}
 	closedir(dir);
-	if (removed)
+	if (removed || renamed)
 		fsync(st->segfd);
 
 out_cursor:
@@ -884,9 +964,12 @@ static void pending_drop(st_store *st)
 {
 	for (size_t i = 0; i < st->ndays; i++) {
 		struct st_pday *d = st->days[i];
-		for (unsigned j = 0; j < IX_N; j++)
+		for (unsigned j = 0; j < IX_N; j++) {
 			kv_clear(&d->pix[j]);
+			kv_clear(&d->plx[j]);
+		}
 		d->pmaxdur = 0;
+		d->prmin = d->plmin = INT64_MAX;
 		d->raw.len = 0;
 		d->nrecs = 0;
 		d->out.len = 0;
@@ -920,11 +1003,13 @@ void st_store_close(st_store *st)
 	for (unsigned i = 0; i < ST_FDCACHE_N; i++)
 		if (st->fdc[i].fd >= 0)
 			close(st->fdc[i].fd);
+	st_scache_done(st);
 	st_buf_done(&st->comp);
 	ZSTD_freeCCtx(st->cctx);
 	ZSTD_freeDCtx(st->dctx);
 	if (st->rtxn)
 		mdb_txn_abort(st->rtxn);
+	free(st->dbic);
 	if (st->env)
 		mdb_env_close(st->env);
 	if (st->segfd >= 0)
@@ -973,6 +1058,8 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 
 	/* Reserve everything first: the put is taken whole or not at all. */
 	uint64_t dur = (uint64_t)s->stop_ns - (uint64_t)s->start_ns;
+	bool lng = dur > (uint64_t)ST_LONG_NS;
+	struct st_kvlist *pix = lng ? d->plx : d->pix;
 	rlen = st_ix_ref(dur, d->ci.nblocks + (uint32_t)d->npb, d->nrecs, late, ref);
 	bool unopen = st->open_replace ? st->popen.n > 0 : st->open_committed > 0;
 	if (st_buf_reserve(&d->raw, ST_REC_MAX))
@@ -983,7 +1070,7 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 			continue;
 		memcpy(keys[i] + klen[i], ref, rlen);
 		klen[i] += rlen;
-		if (kv_reserve(&d->pix[i], klen[i], 0))
+		if (kv_reserve(&pix[i], klen[i], 0))
 			return -ENOMEM;
 	}
 	if (unopen) {
@@ -1008,7 +1095,7 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 		d->max_stop = s->stop_ns;
 	for (unsigned i = 0; i < IX_N; i++)
 		if (klen[i])
-			kv_add(&d->pix[i], keys[i], klen[i], NULL, 0);
+			kv_add(&pix[i], keys[i], klen[i], NULL, 0);
 	if (unopen)
 		kv_add(&st->pclosed, okey, oklen, NULL, 0);
 	st->pend_closed++;
@@ -1016,6 +1103,10 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 		st->pend_maxdur = dur;
 	if (dur > d->pmaxdur)
 		d->pmaxdur = dur;
+	if (lng && s->start_ns < d->plmin)
+		d->plmin = s->start_ns;
+	if (!lng && s->start_ns < d->prmin)
+		d->prmin = s->start_ns;
 	return 0;
 }
 
@@ -1432,8 +1523,10 @@ static int apply_index(st_store *st, MDB_txn *txn)
 {
 	for (size_t di = 0; di < st->ndays; di++) {
 		struct st_pday *d = st->days[di];
-		for (unsigned i = 0; i < IX_N; i++) {
-			struct st_kvlist *l = &d->pix[i];
+		for (unsigned i = 0; i < 2 * IX_N; i++) {
+			bool lng = i >= IX_N;
+			unsigned ix = i % IX_N;
+			struct st_kvlist *l = lng ? &d->plx[ix] : &d->pix[ix];
 			MDB_cursor *cur;
 			MDB_dbi dbi;
 			if (!l->n)
@@ -1441,7 +1534,8 @@ static int apply_index(st_store *st, MDB_txn *txn)
 			/* Sorted inserts walk the B-tree in order: far fewer
 			 * page touches than the arrival order. */
 			kv_sort(l, kv_cmp_full);
-			int rc = st_part_dbi(st, txn, d->day, PART_IX + st_ix_db(i), true, &dbi);
+			int rc = st_part_dbi(st, txn, d->day,
+					     (lng ? PART_LX : PART_IX) + st_ix_db(ix), true, &dbi);
 			if (rc)
 				return rc;
 			rc = mdb_cursor_open(txn, dbi, &cur);

@@ -48,9 +48,16 @@
  * segment).  st_store_verify() checks every segment against the chain.
  *
  * Open sessions have indexes of their own (same keys), so that a session
- * open for weeks does not widen the backward walk over closed ones.  Every
- * index hit is checked against the record it points at.  Byte layouts and
- * magic numbers: storage/FORMAT.md.
+ * open for weeks does not widen the backward walk over closed ones; closed
+ * sessions longer than a day have per-day partitions of their own, so the
+ * walk over the others is bounded by one day.  Every index hit is checked
+ * against the record it points at.
+ *
+ * Sealed days (st_store_seal) are rewritten as sealed segments (format
+ * version 2, storage/sealed.h): records in column blocks sorted by address
+ * and compressed with a dictionary trained on the day, with their own
+ * compact indexes; the day's LMDB partitions are dropped in the seal
+ * transaction.  Byte layouts and magic numbers: storage/FORMAT.md.
  *
  * Threading: one st_store handle, one thread.  Readers in other processes
  * may open the same store read-only concurrently (LMDB MVCC).
@@ -311,7 +318,18 @@ enum st_vstatus {
 	ST_V_REORDERED,  /**< holds another segment's bytes (other_day) */
 	ST_V_EXTRA,      /**< a segment file the catalogue does not know */
 	ST_V_CHAIN,      /**< catalogue chain or DIR/MANIFEST disagree */
+	ST_V_UNCOMMITTED, /**< not a fault: a file of a day not sealed yet that
+			       no commit references (a crash between writing
+			       a new day's first blocks and their commit); the
+			       next writable open removes it */
 };
+
+/** Whether a verification status is a fault (everything but ok, expired
+ *  and uncommitted). */
+static inline int st_vstatus_fault(enum st_vstatus v)
+{
+	return v != ST_V_OK && v != ST_V_EXPIRED && v != ST_V_UNCOMMITTED;
+}
 
 /** Name of a status ("ok", "changed", ...). */
 const char *st_vstatus_name(enum st_vstatus v);

@@ -48,15 +48,24 @@ static inline unsigned st_ix_db(unsigned ix)
  * closed-session indexes of the records stored in that day's segment and
  * its block table.  Expiring a day drops them (FORMAT.md "Catalogue").
  */
-enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_N };
+enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_LX, PART_N = PART_LX + IXDB_N };
+
+/*
+ * Long sessions (stop - start > ST_LONG_NS) are indexed in the day's
+ * PART_LX + db partitions instead of PART_IX + db, so that the walk in the
+ * regular partitions is bounded by one day whatever the longest session,
+ * and a day's regular trees are searched only when a regular session of it
+ * can overlap the query (FORMAT.md "Long sessions").
+ */
+#define ST_LONG_NS (86400LL * 1000000000LL)
 #define ST_MAXDBS 4096u
 
 #define ST_META_LEN 40u
 #define ST_SEAL_LEN 80u
 /* catalogue layout version (meta.version); segment files: ST_FORMAT_VERSION */
-#define ST_CATALOG_VERSION 2u
+#define ST_CATALOG_VERSION 3u
 #define ST_SEAL_DAY_NONE INT32_MIN
-#define ST_DAYINFO_LEN 56u
+#define ST_DAYINFO_LEN 72u
 #define ST_BLKINFO_LEN 40u
 #define ST_DAYKEY_LEN 4u
 #define ST_BLKKEY_LEN 4u
@@ -89,14 +98,21 @@ struct st_seal {
 #define ST_SEAL_EXPIRED 1u
 #define ST_SEAL_DAMAGED 2u /* blocks failed validation when sealed */
 
+/* dayinfo.flags: the segment file is a sealed segment (format version 2,
+ * storage/sealed.h); the day has no partitions in the catalogue */
+#define ST_DAY_SEALED2 1u
+
 struct st_dayinfo {
 	uint64_t size;    /* committed bytes of the segment file */
 	uint32_t nblocks;
+	uint32_t flags;   /* ST_DAY_SEALED2 */
 	uint64_t nrecs;
 	uint64_t nexpired; /* records removed by partial expiry */
 	int64_t min_start; /* of the records in the segment */
 	int64_t max_stop;
 	uint64_t maxdur;   /* longest stop - start in the segment */
+	int64_t rmin_start; /* earliest start of a regular record (INT64_MAX: none) */
+	int64_t lmin_start; /* earliest start of a long record (INT64_MAX: none) */
 };
 
 struct st_blkinfo {
@@ -133,6 +149,8 @@ struct st_pday {
 	size_t npb, cap_pb;
 	struct st_kvlist pix[IX_N]; /* pending index entries (key | ref, no data) */
 	uint64_t pmaxdur;           /* pending records' longest duration */
+	struct st_kvlist plx[IX_N]; /* pending long-session index entries */
+	int64_t prmin, plmin;       /* pending regular / long earliest start */
 };
 
 
@@ -154,7 +172,27 @@ struct st_bcache {
 };
 
 #define ST_BCACHE_N 4
+/* Partition handles of the days queried (open addressing; no deletion:
+ * cleared whole when a partition is dropped). */
+#define ST_DBIC_N 2048u
+struct st_dbic {
+	int32_t day;
+	uint16_t part; /* enum st_part + 1; 0: empty slot */
+	MDB_dbi dbi;
+};
 #define ST_FDCACHE_N 8
+#define ST_SCACHE_N 64 /* sealed days kept mapped: a retention period's worth */
+
+struct st_sealed;
+/* A sealed (version 2) segment mapped for reading. */
+struct st_scache {
+	int32_t day;
+	bool valid;
+	uint64_t used; /* st_store.sc_clock when last used (LRU) */
+	uint8_t *map;
+	size_t len;
+	struct st_sealed *s;
+};
 
 struct st_store {
 	char *dir;
@@ -165,6 +203,9 @@ struct st_store {
 
 	/* reading */
 	MDB_txn *rtxn; /* kept reset between queries */
+	bool rtxn_newdbi; /* rtxn opened partition handles: commit it to keep them */
+	struct st_dbic *dbic; /* ST_DBIC_N slots, or NULL */
+	unsigned ndbic;
 	bool busy;     /* a query is running (callbacks may not nest one) */
 	ZSTD_DCtx *dctx;
 	struct st_buf comp;
@@ -175,6 +216,8 @@ struct st_store {
 		int fd;
 	} fdc[ST_FDCACHE_N];
 	unsigned fdc_next;
+	struct st_scache sc[ST_SCACHE_N];
+	uint64_t sc_clock;
 	struct rt_session row;
 
 	/* writing */
@@ -243,6 +286,10 @@ size_t st_open_key(const struct rt_session *s, uint8_t *dst);
 /** Delete the index entries of the open session stored under key/val. */
 int st_open_unindex(st_store *st, MDB_txn *txn, const MDB_val *key, const MDB_val *val);
 
+/** Forget every cached partition handle (a partition was dropped: LMDB
+ *  closes its handle at once, and may reuse the slot). */
+void st_dbic_clear(st_store *st);
+
 /** Drop cached blocks and descriptors of a day (after its removal). */
 void st_cache_drop_day(st_store *st, int32_t day);
 
@@ -276,5 +323,14 @@ int st_block_get(st_store *st, MDB_txn *txn, int32_t day, uint32_t block,
 int st_block_record(struct st_bcache *b, uint32_t idx, struct rt_session *ret);
 void st_bcache_done(struct st_bcache *b);
 int st_seg_fd(st_store *st, int32_t day, int *ret_fd);
+/** The sealed segment of a ST_DAY_SEALED2 day (mapped and validated once,
+ *  cached in the handle; size must be `size`). */
+int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **ret);
+void st_scache_done(st_store *st);
+
+/* ---- seal.c: conversion --------------------------------------------------- */
+/** Name of the temporary file a sealed segment is written to before its
+ *  catalogue switch ("YYYY-MM-DD.seg.v2"). */
+void st_seg2_tmp_name(int32_t day, char name[32]);
 
 #endif /* ST_STORE_INT_H */

@@ -21,6 +21,8 @@ static volatile uint64_t bench_sink;
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 #include <ftw.h>
 
@@ -127,6 +129,9 @@ static void gen(struct rt_session *s, int d, uint64_t i, uint64_t per_day)
 struct fig {
 	double events_per_s, bytes_per_session, ip_p50, ip_p99, acct_p99, expire_ms, rss;
 	double seal_ms;
+	double seal_day_ms; /* sealing one day (into a sealed segment), mean */
+	double ip_qps2;     /* ip_at queries/s, two reader processes */
+	double bytes_segments, bytes_catalog; /* per session */
 };
 
 static int count_fn(void *ctx, const struct rt_session *s)
@@ -147,8 +152,9 @@ static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, 
 		exit(2);
 	}
 	rng = seed;
-	double t = now_s();
-	for (int d = 0; d < days; d++)
+	double t = now_s(), tseal = 0;
+	int nseal = 0;
+	for (int d = 0; d < days; d++) {
 		for (uint64_t i = 0; i < per_day; i++) {
 			gen(&s, d, i, per_day);
 			if ((rc = st_store_put_closed(st, &s)) ||
@@ -157,11 +163,29 @@ static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, 
 				exit(2);
 			}
 		}
+#ifdef ST_SEAL_GRACE_DEFAULT
+		/* once a day, as the daemon does: seal the day before (with the
+		 * default grace of one day), timed apart from ingest */
+		struct st_seal_report sr;
+		double a = now_s();
+		if ((rc = st_store_seal(st, T0 + (int64_t)(d + 1) * DAY, &sr))) {
+			fprintf(stderr, "bench-storage: seal: %s\n", st_strerror(rc));
+			exit(2);
+		}
+		tseal += now_s() - a;
+		nseal += (int)sr.sealed;
+#endif
+	}
 	st_store_commit(st);
-	double dt = now_s() - t;
+	double dt = now_s() - t - tseal;
 	uint64_t n = (uint64_t)days * per_day;
 	f->events_per_s = (double)n / dt;
+	f->seal_day_ms = nseal ? tseal * 1e3 / nseal : 0;
+	char sub[4200];
 	f->bytes_per_session = (double)du(dir) / (double)n;
+	snprintf(sub, sizeof(sub), "%s/seg", dir);
+	f->bytes_segments = (double)du(sub) / (double)n;
+	f->bytes_catalog = f->bytes_per_session - f->bytes_segments;
 	double *lat = calloc(nq, sizeof(double));
 	rng = seed ^ 0x5555;
 	for (unsigned q = 0; q < nq; q++) {
@@ -187,6 +211,37 @@ static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, 
 	}
 	f->acct_p99 = pct(lat, nq, 0.99);
 	free(lat);
+	/* ip_at queries/s with two reader processes (each its own read-only
+	 * handle, as `retain query` would be) */
+	{
+		double a = now_s();
+		pid_t pid[2];
+		for (int k = 0; k < 2; k++) {
+			pid[k] = fork();
+			if (pid[k] == 0) {
+				st_store *rd;
+				if (st_store_open(dir, ST_OPEN_RDONLY, &rd))
+					_exit(1);
+				rng = seed ^ (0x777u + (unsigned)k);
+				for (unsigned q = 0; q < nq * 5; q++) {
+					gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+					struct st_query qq = {.kind = ST_Q_IPV4_AT, .from_ns = s.stop_ns - NS};
+					memcpy(qq.ipv4, s.ipv4, 4);
+					uint64_t cnt = 0;
+					st_store_query(rd, &qq, count_fn, &cnt);
+				}
+				st_store_close(rd);
+				_exit(0);
+			}
+		}
+		int ok = 1;
+		for (int k = 0; k < 2; k++) {
+			int stt = 0;
+			ok &= pid[k] > 0 && waitpid(pid[k], &stt, 0) == pid[k] && WIFEXITED(stt) &&
+			      WEXITSTATUS(stt) == 0;
+		}
+		f->ip_qps2 = ok ? (double)nq * 10 / (now_s() - a) : 0;
+	}
 	/* expire the first day (retention so that exactly day 0 is due) */
 	struct st_expire_report er;
 	double a = now_s();
@@ -404,11 +459,14 @@ int main(int argc, char **argv)
 	printf("{\"days\":%d,\"per_day\":%" PRIu64 ",\"sessions\":%" PRIu64
 	       ",\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,\"ip_at_p50_us\":%.1f,"
 	       "\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,\"expire_day_ms\":%.1f,"
-	       "\"rss_mb\":%.1f,\"seal_all_days_ms\":%.1f,\"baseline\":{\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
+	       "\"rss_mb\":%.1f,\"seal_all_days_ms\":%.1f,\"seal_day_ms\":%.1f,"
+	       "\"ip_at_qps_2proc\":%.0f,\"bytes_segments_per_session\":%.1f,"
+	       "\"bytes_catalog_per_session\":%.1f,\"baseline\":{\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
 	       "\"ip_at_p50_us\":%.1f,\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,"
 	       "\"expire_day_ms\":%.1f,\"rss_mb\":%.1f}}\n",
 	       days, per_day, (uint64_t)days * per_day, r.events_per_s, r.bytes_per_session,
-	       r.ip_p50, r.ip_p99, r.acct_p99, r.expire_ms, r.rss, r.seal_ms, b.events_per_s,
+	       r.ip_p50, r.ip_p99, r.acct_p99, r.expire_ms, r.rss, r.seal_ms, r.seal_day_ms,
+	       r.ip_qps2, r.bytes_segments, r.bytes_catalog, b.events_per_s,
 	       b.bytes_per_session, b.ip_p50, b.ip_p99, b.acct_p99, b.expire_ms, b.rss);
 	return 0;
 }

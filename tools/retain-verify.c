@@ -76,7 +76,7 @@ static int print_item(void *ctx, const struct st_verify_item *it)
 		for (unsigned i = 0; i < 32; i++)
 			snprintf(sha + 2 * i, 3, "%02x", it->sha[i]);
 	o->items++;
-	bool fault = it->status != ST_V_OK && it->status != ST_V_EXPIRED;
+	bool fault = st_vstatus_fault(it->status);
 	if (o->json) {
 		/* file names and details are plain ASCII without quotes */
 		printf("{\"status\":\"%s\",\"fault\":%s,\"day\":\"%s\",\"file\":\"%s\","

@@ -36,6 +36,14 @@ sealed = sorted(f for f, r in items.items() if r["sealed"])
 check(len(sealed) >= 3, f"expected >= 3 sealed segments, got {sealed}")
 check(all(r["status"] == "ok" for r in items.values()), f"fresh store not ok: {items}")
 check(any(not r["sealed"] for r in items.values()), "no open segment left")
+# sealed days were rewritten as sealed segments (storage/FORMAT.md section 9:
+# same magic, version 2); the open ones are version 1
+for f, r in items.items():
+    with open(os.path.join(base, f), "rb") as fh:
+        hdr = fh.read(6)
+    want = 2 if r["sealed"] else 1
+    check(hdr[:4] == b"RTSG" and hdr[4] | hdr[5] << 8 == want,
+          f"{f}: header {hdr!r}, expected segment version {want}")
 man = open(os.path.join(base, "MANIFEST")).read()
 check(man.count("seal seq=") == len(sealed), "MANIFEST does not list every seal")
 p = retain("verify", "--store", base, "--now", NOW)
@@ -68,6 +76,15 @@ with open(path, "r+b") as f:
 items, p = verify(s, 5)
 check(items[victim]["status"] == "changed", f"flip: {items.get(victim)}")
 check(victim in p.stderr or "1 fault" in p.stderr, f"flip: stderr {p.stderr!r}")
+# and reading that day fails (an error, not a wrong answer), while the
+# intact store answers the same export
+vday = os.path.basename(victim)[:10]
+span = ("--from", vday + "T00:00:00Z", "--to", vday + "T23:59:59Z")
+ok = retain("export", "--store", base, *span, "--format", "jsonl")
+check(len(jsonl(ok.stdout)) > 0, "intact store: export of the day is empty")
+bad = retain("export", "--store", s, *span, "--format", "jsonl", expect=None)
+check(bad.returncode != 0 and "corrupt" in (bad.stderr + bad.stdout).lower(),
+      f"flipped sealed segment: export exit {bad.returncode}, stderr {bad.stderr!r}")
 p = retain("verify", "--store", s, "--now", NOW, expect=5)
 check("CHANGED" in p.stdout and victim in p.stdout, f"flip: text output {p.stdout!r}")
 
@@ -94,6 +111,28 @@ items, _ = verify(s, 5)
 for f, o in ((victim, neighbour), (neighbour, victim)):
     check(items[f]["status"] == "reordered", f"swap: {items.get(f)}")
     check(items[f]["other_day"] in o, f"swap: {f} should name {o}: {items.get(f)}")
+
+# files the catalogue does not know: of an unsealed day = a crash leftover
+# (uncommitted, not a fault: the next writable open removes it); of a day
+# before the sealing frontier = extra (a fault)
+import datetime
+def day_file(f, delta):
+    day = datetime.date.fromisoformat(os.path.basename(f)[:10]) + datetime.timedelta(days=delta)
+    return f"seg/{day.isoformat()}.seg"
+s = copy_of("leftover")
+files = sorted(items)
+future = day_file(files[-1], 3)
+shutil.copyfile(os.path.join(s, files[-1]), os.path.join(s, future))
+items3, _ = verify(s, 0, "--no-seal")
+check(items3.get(future, {}).get("status") == "uncommitted" and
+      items3[future].get("fault") is False, f"leftover: {items3.get(future)}")
+p = retain("ingest", cap, "--store", s, "--secrets", secrets, "--quiet")
+check(not os.path.exists(os.path.join(s, future)), "a writable open kept the leftover")
+s = copy_of("extra")
+past = day_file(sealed[0], -3)
+shutil.copyfile(os.path.join(s, sealed[0]), os.path.join(s, past))
+items3, _ = verify(s, 5, "--no-seal")
+check(items3.get(past, {}).get("status") == "extra", f"extra: {items3.get(past)}")
 
 # a damaged block in the open segment (checked by block checksums)
 s = copy_of("open")

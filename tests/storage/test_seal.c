@@ -311,14 +311,22 @@ static void test_faults(void)
 	CHECK(verify(dir, &r) == 1);
 	CHECK(count_status(&r, ST_V_CHAIN) == 1);
 
-	/* an unknown segment file */
+	/* an unknown segment file of a sealed day (before the frontier): a
+	 * fault; of a day not sealed yet: a crash leftover, reported as
+	 * uncommitted but not a fault */
 	fresh_dir(dir, sizeof(dir), "fault");
 	build_sealed(dir);
 	seg_path(path, sizeof(path), dir, 0);
-	seg_path(path2, sizeof(path2), dir, 20);
+	seg_path(path2, sizeof(path2), dir, -2);
 	REQUIRE(link(path, path2) ? -errno : 0);
 	CHECK(verify(dir, &r) == 1);
 	CHECK(count_status(&r, ST_V_EXTRA) == 1);
+	REQUIRE(unlink(path2) ? -errno : 0);
+	seg_path(path2, sizeof(path2), dir, 20);
+	REQUIRE(link(path, path2) ? -errno : 0);
+	CHECK(verify(dir, &r) == 0);
+	CHECK(count_status(&r, ST_V_UNCOMMITTED) == 1);
+	CHECK(count_status(&r, ST_V_EXTRA) == 0);
 }
 
 /* The same input gives byte-identical sealed segments and chain. */

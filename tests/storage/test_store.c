@@ -7,6 +7,10 @@
  */
 #include "st_test.h"
 
+#include <dirent.h>
+
+#include "record.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -15,6 +19,32 @@
 
 static const uint8_t IP_A[4] = {10, 0, 0, 1};
 static const uint8_t IP_B[4] = {10, 0, 0, 2};
+
+/* Segment files of the store by format version (header bytes 4..5). */
+static unsigned count_seg_version(const char *dir, unsigned version)
+{
+	char p[4300];
+	unsigned n = 0;
+	snprintf(p, sizeof(p), "%s/seg", dir);
+	DIR *d = opendir(p);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 4 || strcmp(de->d_name + l - 4, ".seg") != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/seg/%s", dir, de->d_name);
+		FILE *f = fopen(p, "rb");
+		uint8_t h[6];
+		if (f && fread(h, 1, 6, f) == 6 && (unsigned)(h[4] | h[5] << 8) == version)
+			n++;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return n;
+}
 
 static void fresh_dir(char *buf, size_t n, const char *name)
 {
@@ -370,6 +400,68 @@ static void test_multi_day(void)
 	CHECK(ss.segments == 2); /* the day before (short ones), day 2 (the rest) */
 	CHECK(ss.first_day_ns == T_BASE - T_DAY && ss.last_day_ns == T_BASE + 2 * T_DAY);
 	st_store_close(st);
+	t_rows_free(&rows);
+}
+
+/*
+ * A session open for 30 days, among short sessions on the same address
+ * every day before and after it and on another address throughout: after
+ * sealing every day it is found at its first, middle and last instant
+ * (through the long-session partitions: its stop day's regular partition
+ * is walked one day back only), and not one nanosecond outside.
+ */
+static void test_long_session(void)
+{
+	char dir[4200];
+	struct t_rows rows = {0};
+	struct rt_session lng, s;
+	int64_t start = T_BASE + 3 * 3600 * T_SEC + 17, stop = start + 30 * T_DAY;
+
+	fresh_dir(dir, sizeof(dir), "long30");
+	st_store *st = open_w(dir, 16);
+	t_session(&lng, start, stop);
+	set_ip(&lng, IP_A);
+	t_text(&lng.account, "long30");
+	OK(st_store_put_closed(st, &lng));
+	for (int64_t t = T_BASE - 2 * T_DAY; t < stop + 2 * T_DAY; t += 2 * 3600 * T_SEC) {
+		t_session(&s, t, t + 3600 * T_SEC);
+		set_ip(&s, IP_B);
+		t_text(&s.account, "short");
+		OK(st_store_put_closed(st, &s));
+		if (t + 3600 * T_SEC < start || t > stop) { /* IP_A when free */
+			set_ip(&s, IP_A);
+			t_text(&s.account, "long30");
+			OK(st_store_put_closed(st, &s));
+		}
+	}
+	OK(st_store_commit(st));
+	struct st_seal_report sr;
+	OK(st_store_seal(st, stop + 4 * T_DAY, &sr));
+	CHECK(sr.sealed >= 33);
+	st_store_close(st);
+	/* sealed days were rewritten as sealed segments (format 2) */
+	CHECK(count_seg_version(dir, 2) >= 33 && count_seg_version(dir, 1) == 0);
+
+	for (int pass = 0; pass < 2; pass++) {
+		st = pass ? open_r(dir) : open_w(dir, 16);
+		int64_t in[] = {start, start + 15 * T_DAY, start + 15 * T_DAY + T_DAY / 2, stop};
+		for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+			OK(t_ip_at(st, IP_A, in[i], &rows));
+			CHECK(rows.n == 1 && rows.v[0].start_ns == start && rows.v[0].stop_ns == stop);
+		}
+		OK(t_ip_at(st, IP_A, start - 1, &rows));
+		CHECK(!has_start(&rows, start));
+		OK(t_ip_at(st, IP_A, stop + 1, &rows));
+		CHECK(!has_start(&rows, start));
+		struct st_query q = {.kind = ST_Q_ACCOUNT, .text = "long30", .text_len = 6,
+				     .from_ns = start + 10 * T_DAY, .to_ns = start + 12 * T_DAY};
+		OK(t_query(st, &q, &rows));
+		CHECK(rows.n == 1 && rows.v[0].start_ns == start);
+		/* the same probes again: through the cached partition handles */
+		OK(t_ip_at(st, IP_A, start + 15 * T_DAY, &rows));
+		CHECK(rows.n == 1 && rows.v[0].start_ns == start);
+		st_store_close(st);
+	}
 	t_rows_free(&rows);
 }
 
@@ -1443,6 +1535,20 @@ static void test_model(void)
 	CHECK(m_check(st, &m, &r, 1500) == 0);
 	st_store_close(st);
 
+	/* seal the first days (rewritten as sealed segments, version 2): the
+	 * same model answers every query kind, on the writer (caches dropped
+	 * by the switch) and on a fresh reader; later puts and the open
+	 * sessions stay as they are */
+	st = open_w(dir, 16);
+	struct st_seal_report sr;
+	OK(st_store_seal(st, T_BASE + 4 * T_DAY, &sr));
+	CHECK(count_seg_version(dir, 2) >= 3 && count_seg_version(dir, 1) >= 1);
+	CHECK(m_check(st, &m, &r, 1500) == 0);
+	st_store_close(st);
+	st = open_r(dir);
+	CHECK(m_check(st, &m, &r, 1500) == 0);
+	st_store_close(st);
+
 	/* expire twice: the model drops exactly stop < cut */
 	st = open_w(dir, 16);
 	int64_t cuts[] = {T_BASE + 2 * T_DAY + (int64_t)t_below(&r, T_DAY),
@@ -1473,12 +1579,207 @@ static void test_model(void)
 	free(m.gone);
 }
 
+/* ---- sealed segments (format 2): corruption, expiry boundary ------------- */
+
+static uint64_t rd_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void small_v2_store(const char *dir)
+{
+	struct rt_session s;
+	st_store *st = open_w(dir, 16);
+	for (int d = 0; d < 3; d++) {
+		for (unsigned i = 0; i < 700; i++) {
+			int64_t stop = T_BASE + d * T_DAY + (int64_t)i * 120 * T_SEC + 7;
+			t_session(&s, stop - (int64_t)(i % 50) * 60 * T_SEC - (i % 90 == 0 ? 2 * T_DAY : 0),
+				  stop);
+			uint8_t ip[4] = {10, 7, (uint8_t)d, (uint8_t)(i % 100)};
+			set_ip(&s, ip);
+			char a[32];
+			snprintf(a, sizeof(a), "acct%u", i % 60);
+			t_text(&s.account, a);
+			t_text(&s.calling_number, a);
+			if (i % 3 == 0) {
+				s.delegated_prefix.present = true;
+				s.delegated_prefix.plen = 56;
+				s.delegated_prefix.a[0] = 0x24;
+				s.delegated_prefix.a[6] = (uint8_t)i;
+			}
+			set_nas4(&s, (uint8_t)(i % 3));
+			OK(st_store_put_closed(st, &s));
+		}
+	}
+	OK(st_store_commit(st));
+	struct st_seal_report sr;
+	OK(st_store_seal(st, T_BASE + 5 * T_DAY, &sr));
+	CHECK(sr.sealed == 3);
+	st_store_close(st);
+	CHECK(count_seg_version(dir, 2) == 3);
+}
+
+struct vfind {
+	int32_t day;
+	enum st_vstatus status;
+	unsigned faults_of_day;
+};
+
+static int vfind_fn(void *ctx, const struct st_verify_item *it)
+{
+	struct vfind *v = ctx;
+	if (it->day == v->day && it->status != ST_V_OK) {
+		v->status = it->status;
+		v->faults_of_day++;
+	}
+	return 0;
+}
+
+/* Query the whole day and verify the store: rc of the query, status of
+ * the day. */
+static int probe_day(const char *dir, int32_t day, enum st_vstatus *ret_status)
+{
+	st_store *st = open_r(dir);
+	struct t_rows rows = {0};
+	struct st_query q = {.kind = ST_Q_ALL,
+			     .from_ns = (int64_t)day * T_DAY,
+			     .to_ns = (int64_t)day * T_DAY + T_DAY - 1};
+	int rc = t_query(st, &q, &rows);
+	struct vfind v = {day, ST_V_OK, 0};
+	uint64_t faults = 0;
+	OK(st_store_verify(st, vfind_fn, &v, &faults));
+	*ret_status = v.status;
+	t_rows_free(&rows);
+	st_store_close(st);
+	return rc;
+}
+
+static void test_v2_corrupt(void)
+{
+	char dir[4200], seg[4400];
+	fresh_dir(dir, sizeof(dir), "v2corrupt");
+	small_v2_store(dir);
+	int32_t day = (int32_t)(T_BASE / T_DAY) + 1;
+	char dn[16];
+	st_day_name(day, dn);
+	snprintf(seg, sizeof(seg), "%s/seg/%s.seg", dir, dn);
+	long size = file_size(seg);
+	REQUIRE(size > 200 ? 0 : -EIO);
+	uint8_t dirb[7 * 24];
+	FILE *f = fopen(seg, "rb");
+	REQUIRE(f ? 0 : -errno);
+	REQUIRE(fseek(f, 64, SEEK_SET) == 0 && fread(dirb, 1, sizeof(dirb), f) == sizeof(dirb) ? 0
+											 : -EIO);
+	fclose(f);
+
+	enum st_vstatus vs;
+	CHECK(probe_day(dir, day, &vs) == 0 && vs == ST_V_OK);
+	/* a byte in the header (day, record count), the directory, and the
+	 * first, middle and last byte of each section */
+	long offs[3 + 7 * 3];
+	size_t no = 0;
+	offs[no++] = 8;
+	offs[no++] = 20;
+	offs[no++] = 64 + 12;
+	for (unsigned k = 0; k < 7; k++) {
+		long o = (long)rd_le64(dirb + k * 24 + 8), l = (long)rd_le64(dirb + k * 24 + 16);
+		if (!l)
+			continue;
+		offs[no++] = o;
+		offs[no++] = o + l / 2;
+		offs[no++] = o + l - 1;
+	}
+	size_t bad = 0;
+	for (size_t i = 0; i < no; i++) {
+		patch_byte(seg, offs[i], 0x20);
+		int rc = probe_day(dir, day, &vs);
+		/* (a block's own version byte changed reads as a newer codec) */
+		if ((rc != ST_ECORRUPT && rc != ST_EVERSION) || vs != ST_V_CHANGED) {
+			fprintf(stderr, "v2 flip at %ld: query rc %d, verify %s\n", offs[i], rc,
+				st_vstatus_name(vs));
+			bad++;
+		}
+		patch_byte(seg, offs[i], 0x20); /* back */
+	}
+	CHECK(no >= 15 && bad == 0);
+	CHECK(probe_day(dir, day, &vs) == 0 && vs == ST_V_OK);
+	/* truncated: the query errs, verify names it */
+	REQUIRE(truncate(seg, size - 10) == 0 ? 0 : -errno);
+	CHECK(probe_day(dir, day, &vs) == ST_ECORRUPT && vs == ST_V_TRUNCATED);
+	/* other days still answer */
+	CHECK(probe_day(dir, day + 1, &vs) == 0 && vs == ST_V_OK);
+}
+
+/*
+ * Expiry at the exact boundary, with the days already sealed (format 2):
+ * cut = now - 60 days falls inside a sealed day; the session that ended
+ * 60 days + 1 s ago goes, the one that ended 60 days - 1 s ago stays.
+ */
+static void test_v2_expiry_boundary(void)
+{
+	char dir[4200];
+	struct t_rows rows = {0};
+	struct rt_session a, b, c, d;
+	const uint8_t ipa[4] = {10, 8, 0, 1}, ipb[4] = {10, 8, 0, 2}, ipc[4] = {10, 8, 0, 3},
+		      ipd[4] = {10, 8, 0, 4};
+	int64_t now = T_BASE + 70 * T_DAY + 12 * 3600 * T_SEC;
+	int64_t cut = now - 60 * T_DAY; /* T_BASE + 10 d 12 h */
+
+	fresh_dir(dir, sizeof(dir), "v2expiry");
+	st_store *st = open_w(dir, 16);
+	t_session(&a, cut - 1 * T_SEC - 3600 * T_SEC, cut - 1 * T_SEC); /* 60 d + 1 s ago */
+	set_ip(&a, ipa);
+	t_session(&b, cut + 1 * T_SEC - 3600 * T_SEC, cut + 1 * T_SEC); /* 60 d - 1 s ago */
+	set_ip(&b, ipb);
+	t_session(&c, T_BASE + 9 * T_DAY + 3600 * T_SEC, T_BASE + 9 * T_DAY + 7200 * T_SEC);
+	set_ip(&c, ipc); /* a whole day before */
+	t_session(&d, T_BASE + 11 * T_DAY, T_BASE + 11 * T_DAY + 60 * T_SEC);
+	set_ip(&d, ipd);
+	OK(st_store_put_closed(st, &a));
+	OK(st_store_put_closed(st, &b));
+	OK(st_store_put_closed(st, &c));
+	OK(st_store_put_closed(st, &d));
+	OK(st_store_commit(st));
+	struct st_seal_report sr;
+	OK(st_store_seal(st, now, &sr));
+	CHECK(count_seg_version(dir, 2) == 3);
+
+	struct st_expire_report er;
+	OK(st_store_expire(st, now, 60 * T_DAY, &er));
+	CHECK(er.sessions_removed == 2 && er.segments_removed == 1 && er.horizon_ns == cut);
+	for (int pass = 0; pass < 2; pass++) {
+		OK(t_ip_at(st, ipa, a.stop_ns, &rows));
+		CHECK(rows.n == 0);
+		OK(t_ip_at(st, ipc, c.stop_ns, &rows));
+		CHECK(rows.n == 0);
+		OK(t_ip_at(st, ipb, b.stop_ns, &rows));
+		CHECK(rows.n == 1 && rows.v[0].stop_ns == b.stop_ns);
+		OK(t_all(st, &rows));
+		CHECK(rows.n == 2);
+		st_store_close(st);
+		st = open_r(dir);
+	}
+	st_store_close(st);
+	/* the partly expired sealed day is whole again under verify */
+	st = open_r(dir);
+	uint64_t faults = 1;
+	struct vfind v = {0, ST_V_OK, 0};
+	OK(st_store_verify(st, vfind_fn, &v, &faults));
+	CHECK(faults == 0);
+	st_store_close(st);
+	t_rows_free(&rows);
+}
+
 int main(int argc, char **argv)
 {
 	t_root_init(argc, argv);
 	test_roundtrip();
 	test_ip_boundaries();
 	test_multi_day();
+	test_long_session();
 	test_text_ranges();
 	test_open();
 	test_expire();
@@ -1488,6 +1789,8 @@ int main(int argc, char **argv)
 	test_commit_failure();
 	test_concurrent_reader();
 	test_model();
+	test_v2_corrupt();
+	test_v2_expiry_boundary();
 	if (!t_failures)
 		t_rmtree(t_root);
 	else
