@@ -14,10 +14,27 @@
 #include "audit.h"
 #include "ctl_config.h"
 
+#define CFG_KEYS_MAX 64 /* more than there are known keys */
+
 struct parse_ctx {
 	struct ctl_config *c;
 	char why[256]; /* the handler's reason for the line inih reports */
 	unsigned seen;
+	/* every key given so far, and which one the previous line gave: a key
+	 * given twice is an error (the second would silently drop the first),
+	 * and so is an indented continuation line, which inih hands over as
+	 * the previous key again -- except for [dpdk] eal */
+	struct {
+		char section[64], name[64];
+	} keys[CFG_KEYS_MAX];
+	unsigned n_keys;
+	unsigned last; /* index + 1 in keys of the previous line's key; 0: none */
+	/* inih goes on after a bad line and reports the first one: why is
+	 * that line's reason only if the handler failed on that very line */
+	const char *text; /* what the reader has not handed to inih yet */
+	size_t left;
+	int line;         /* lines handed to inih so far (inih's count) */
+	int why_line;     /* the line why is about */
 };
 
 enum { SEEN_DIR = 1, SEEN_LISTEN = 2, SEEN_CERT = 4, SEEN_KEY = 8, SEEN_TOKENS = 16 };
@@ -129,6 +146,16 @@ static bool dpdk_kv(struct ctl_config *c, const char *name, const char *value)
 	return false;
 }
 
+static void trim_blanks(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
 /* [dpdk] ports: bridge mode wants 1..CTL_DPDK_MAX_PAIRS pairs "A:B" (both
  * sides non-empty, A != B); mirror mode plain names (no ':'). */
 static bool dpdk_ports_ok(const struct ctl_config *c, char *why, size_t whylen)
@@ -145,11 +172,16 @@ static bool dpdk_ports_ok(const struct ctl_config *c, char *why, size_t whylen)
 	while (*s) {
 		size_t n = strcspn(s, ",");
 		const char *colon = memchr(s, ':', n);
-		bool ok = colon && colon != s && colon + 1 != s + n &&
-			  !memchr(colon + 1, ':', (size_t)(s + n - colon - 1));
-		if (ok && (size_t)(colon - s) == (size_t)(s + n - colon - 1) &&
-		    memcmp(s, colon + 1, (size_t)(colon - s)) == 0)
-			ok = false; /* A:A */
+		bool ok = colon != NULL;
+		if (ok) {
+			/* each side blank-trimmed, as the worker reads it */
+			const char *a = s, *b = colon + 1;
+			size_t an = (size_t)(colon - s), bn = (size_t)(s + n - b);
+			trim_blanks(&a, &an);
+			trim_blanks(&b, &bn);
+			ok = an && bn && !memchr(b, ':', bn) &&
+			     !(an == bn && memcmp(a, b, an) == 0); /* A:A */
+		}
 		if (!ok || ++pairs > CTL_DPDK_MAX_PAIRS) {
 			snprintf(why, whylen,
 				 "[dpdk] ports: mode bridge takes 1 to %d pairs A:B of two ports",
@@ -167,11 +199,43 @@ static bool dpdk_ports_ok(const struct ctl_config *c, char *why, size_t whylen)
 	return true;
 }
 
-static int on_kv(void *user, const char *section, const char *name, const char *value)
+/* Note the key of this line; false (why set) when it was given before,
+ * other than by continuation lines of [dpdk] eal. */
+static bool key_once(struct parse_ctx *p, const char *section, const char *name)
 {
-	struct parse_ctx *p = user;
+	unsigned i;
+	for (i = 0; i < p->n_keys; i++)
+		if (strcmp(p->keys[i].section, section) == 0 && strcmp(p->keys[i].name, name) == 0)
+			break;
+	if (i < p->n_keys) {
+		if (p->last == i + 1 && strcmp(section, "dpdk") == 0 && strcmp(name, "eal") == 0)
+			return true;
+		snprintf(p->why, sizeof(p->why),
+			 p->last == i + 1 ? "[%.32s] %.32s: a continuation line or the key again "
+					    "(only [dpdk] eal continues on indented lines)"
+					  : "[%.32s] %.32s given twice",
+			 section, name);
+		return false;
+	}
+	if (p->n_keys == CFG_KEYS_MAX || strlen(section) >= sizeof(p->keys[0].section) ||
+	    strlen(name) >= sizeof(p->keys[0].name)) {
+		/* only unknown keys get here: the caller rejects those */
+		p->last = 0;
+		return true;
+	}
+	strcpy(p->keys[i].section, section);
+	strcpy(p->keys[i].name, name);
+	p->n_keys++;
+	p->last = i + 1;
+	return true;
+}
+
+static int kv(struct parse_ctx *p, const char *section, const char *name, const char *value)
+{
 	struct ctl_config *c = p->c;
 	bool ok;
+	if (!key_once(p, section, name))
+		return 0;
 	if (strcmp(section, "store") == 0 && strcmp(name, "dir") == 0) {
 		ok = set_str(c->store_dir, sizeof(c->store_dir), value);
 		p->seen |= SEEN_DIR;
@@ -235,6 +299,37 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 		snprintf(p->why, sizeof(p->why), "bad value for [%.32s] %.32s: '%.48s'", section,
 			 name, value);
 	return ok;
+}
+
+static int on_kv(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *p = user;
+	if (p->why[0])
+		return 0; /* the first bad line is the one reported */
+	int ok = kv(p, section, name, value);
+	if (!ok && p->why[0])
+		p->why_line = p->line;
+	return ok;
+}
+
+/* inih's line reader (as fgets) over the text, counting lines. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_ctx *p = stream;
+	if (p->left == 0 || num < 2)
+		return NULL;
+	size_t n = 0, max = (size_t)num - 1;
+	while (n < max && n < p->left) {
+		char ch = p->text[n++];
+		if (ch == '\n')
+			break;
+	}
+	memcpy(str, p->text, n);
+	str[n] = '\0';
+	p->text += n;
+	p->left -= n;
+	p->line++;
+	return str;
 }
 
 /* Read a whole (small) file into a NUL-terminated heap buffer. */
@@ -322,22 +417,16 @@ int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct c
 		snprintf(err, errlen, "%s: contains a NUL byte", path);
 		return -EINVAL;
 	}
-	char *text = malloc(len + 1);
-	if (!text) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	memcpy(text, buf, len);
-	text[len] = '\0';
-	int line = ini_parse_string(text, on_kv, &p);
-	free(text);
+	p.text = buf;
+	p.left = len;
+	int line = ini_parse_stream(read_line, &p, on_kv, &p);
 	if (line < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	if (line != 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 p.why[0] ? p.why : "not a valid INI line");
+			 p.why[0] && p.why_line == line ? p.why : "not a valid INI line");
 		return -EINVAL;
 	}
 	static const struct {

@@ -583,10 +583,14 @@ static void *run(void *arg)
 				    (w->lis && ctl_listener_pending(w->lis) > 0);
 			int rc = 0;
 #if HAVE_DPDK
+			/* a counter not handed over is retried with the next
+			 * commit: it must not hold back the sessions' */
 			rc = dpdk_persist(w);
+			if (rc && !failing)
+				fprintf(stderr, "retaind: ALARM: dpdk counters: %s\n",
+					st_strerror(rc));
 #endif
-			if (!rc)
-				rc = ctl_pipeline_commit(w->p, ckpt);
+			rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
 				if (!failing)
 					alarm_commit(w, rc);
@@ -660,10 +664,11 @@ void ctl_worker_stop(ctl_worker *w)
 		int rc = 0;
 #if HAVE_DPDK
 		rc = dpdk_persist(w);
+		if (rc)
+			fprintf(stderr, "retaind: ALARM: dpdk counters: %s\n", st_strerror(rc));
 		dpdk_log(w);
 #endif
-		if (!rc)
-			rc = ctl_pipeline_commit(w->p, true);
+		rc = ctl_pipeline_commit(w->p, true);
 		if (rc)
 			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
 				st_strerror(rc));

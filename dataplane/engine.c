@@ -99,7 +99,8 @@ static const struct rt_session *stamp(dp_engine *e, const struct rt_session *s)
 static int engine_close(void *ctx, const struct rt_session *s)
 {
 	dp_engine *e = ctx;
-	return e->user_close(e->ctx, stamp(e, s));
+	/* NULL is allowed, as by the tracker: the records are only counted */
+	return e->user_close ? e->user_close(e->ctx, stamp(e, s)) : 0;
 }
 
 struct open_visit {
@@ -320,12 +321,21 @@ static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
 						     : NULL;
 	if (request) {
 		e->c.access_requests++;
-		dp_accepts_request(e->accepts, client, cport, a, ts);
-		if (!a->attrs.has_message_authenticator)
+		if (!a->attrs.has_message_authenticator) {
 			e->c.msg_auth_missing++;
-		else if (sec && dp_radius_msg_auth_verify(f->payload, f->payload_len, NULL, sec->v,
-							  sec->len) != DP_RADIUS_MA_VALID)
+		} else if (sec && dp_radius_msg_auth_verify(f->payload, f->payload_len, NULL, sec->v,
+							    sec->len) != DP_RADIUS_MA_VALID) {
+			/* RFC 3579 section 3.2: the server discards it; it must
+			 * not displace the pending request of that Identifier */
 			e->c.msg_auth_invalid++;
+			return;
+		}
+		/* from an address without a secret but speaking for a NAS that
+		 * has one: a forgery (as in accounting), whose unsigned Accept
+		 * must not fill that NAS's records */
+		if (!sec && e->cfg.secrets && claims_secret_nas(e, &a->attrs))
+			return;
+		dp_accepts_request(e->accepts, client, cport, a, ts);
 		return;
 	}
 	e->c.access_responses++;
@@ -340,6 +350,11 @@ static void radius_access(dp_engine *e, const struct dp_frame *f, int64_t ts)
 		   dp_radius_msg_auth_verify(f->payload, f->payload_len, req_auth, sec->v,
 					     sec->len) != DP_RADIUS_MA_VALID) {
 		e->c.msg_auth_invalid++;
+		/* RFC 3579 section 3.2: the NAS silently discards it, so it
+		 * assigned nothing, whatever its Response Authenticator says */
+		if (code == DP_RADIUS_ACCESS_ACCEPT)
+			e->c.accepts_bad_authenticator++;
+		return;
 	}
 	enum dp_accept_verdict v = dp_accepts_response(e->accepts, client, cport, a, f->payload,
 						       f->payload_len, sec, ts);

@@ -72,7 +72,7 @@ struct dp_counters {
 	uint64_t blastradius_suspect;   /**< response with Proxy-State, no Message-Authenticator */
 	uint64_t accepts_matched;       /**< Access-Accepts matched to their request and kept */
 	uint64_t accepts_unmatched;     /**< Access-Accepts with no pending request: ignored */
-	uint64_t accepts_bad_authenticator; /**< Response Authenticator did not verify: ignored */
+	uint64_t accepts_bad_authenticator; /**< Response/Message-Authenticator bad: ignored */
 };
 
 /** Sum of malformed_frame[] and malformed_radius[]. */
@@ -91,7 +91,7 @@ struct dp_reject_info {
 typedef struct dp_engine dp_engine;
 
 /**
- * @param[in] on_close   receives every closed session
+ * @param[in] on_close   receives every closed session (NULL: none, only counted)
  * @param[in] on_reject  optional, receives every rejected packet
  * @return 0, -ENOMEM
  */

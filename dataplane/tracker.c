@@ -292,6 +292,10 @@ static uint8_t *blob_alloc(dp_tracker *t, size_t len)
 			memcpy(t->slab_cur, &t->slab_free[kl], sizeof(void *));
 			t->slab_free[kl] = t->slab_cur;
 		}
+		/* given away: if what follows fails, the next call must not
+		 * hand out (or free-list again) the same bytes */
+		t->slab_cur = NULL;
+		t->slab_left = 0;
 		if (t->nslab == t->capslab) {
 			size_t nc = t->capslab ? t->capslab * 2 : 64;
 			void **v = t_grow(t, t->slab_chunks, t->capslab * sizeof(*v), nc * sizeof(*v));
@@ -906,8 +910,12 @@ static int open_reserve(dp_tracker *t)
 				return -ENOMEM;
 			t->recs = r;
 			int64_t **d = t_grow(t, t->dls, t->capchunks * sizeof(*d), nc * sizeof(*d));
-			if (!d)
+			if (!d) {
+				/* recs keeps its new size, counted again (capchunks
+				 * -> nc) when the retry grows it to the same size */
+				t->mem -= (nc - t->capchunks) * sizeof(*r);
 				return -ENOMEM;
+			}
 			t->dls = d;
 			t->capchunks = nc;
 		}
@@ -1205,6 +1213,13 @@ static void closed_prune(dp_tracker *t)
 	while (t->rhead != t->rtail) {
 		struct cent *c = CENT(t, t->rhead);
 		if (!(c->hash & CL_DEAD)) {
+			/* a stop from the store more than a keep ahead of the
+			 * clock (a NAS clock gone wrong) ages from now: else it
+			 * would hold every later key in the ring for ever */
+			if (c->closed_at_ns > t->now_ns &&
+			    (uint64_t)c->closed_at_ns - (uint64_t)t->now_ns >
+				    (uint64_t)t->cfg.closed_keep_ns)
+				c->closed_at_ns = t->now_ns;
 			if (t->now_ns - c->closed_at_ns <= t->cfg.closed_keep_ns)
 				break;
 			bool old;

@@ -188,7 +188,9 @@ int dp_tracker_resume(dp_tracker *t, const struct rt_session *s);
 /**
  * Remember a session closed in a previous run (from the store), so that a
  * late or retransmitted Stop or Interim of it is recognised after a
- * restart instead of becoming a second record.
+ * restart instead of becoming a second record.  Its age counts from its
+ * stop; a stop more than closed_keep_ns ahead of the capture clock (a NAS
+ * clock gone wrong) ages from the sweep that finds it instead.
  * @return 0, -EINVAL (not closed), -ENOMEM
  */
 int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *s);

@@ -129,12 +129,18 @@ class AckRelay(threading.Thread):
                 data, _ = self.back.recvfrom(8192)
                 if len(data) < 20 or data[0] != 5:
                     continue
-                for client, rauth, k in self.pending.get(data[1], []):
+                lst = self.pending.get(data[1], [])
+                for n, (client, rauth, k) in enumerate(lst):
                     want = hashlib.md5(data[:4] + rauth + data[20:] + self.secret).digest()
                     if want == data[4:20]:
                         with self.lock:
                             self.acked.add(k)
-                        self.front.sendto(data, client)
+                        # only the answer to the request radclient waits for
+                        # with this Identifier (the latest): a late answer to
+                        # an earlier one fails radclient's check of the
+                        # Response Authenticator and ends that request lost
+                        if n == len(lst) - 1:
+                            self.front.sendto(data, client)
                         break
 
     def snapshot(self):

@@ -9,7 +9,8 @@ The captures cover every way a frame can go through the verifier: an
 rt-gen capture (spoofed, retransmitted, malformed requests, NAS reboots),
 a crafted one with a signed request split into IPv4 fragments (verified by
 the engine after reassembly, not ahead), a forged request and requests of
-a NAS without a secret, then a damaged capture and a file that is not a
+a NAS without a secret, one of large requests (a burst of the capture
+cut across batches), then a damaged capture and a file that is not a
 capture (logged in order between the packets of the others)."""
 import json
 import os
@@ -75,6 +76,22 @@ for i, fr in enumerate(ipv4_fragments(nas, "10.0.0.254", 3000, 1813, stop, 160))
 cap2 = os.path.join(d, "crafted.pcap")
 write_pcap(cap2, frames)
 
+# large requests (about 3 kB: vendor padding attributes), so that one burst
+# of the capture (up to 256 frames) is more bytes than a batch holds and is
+# cut across batches in the middle
+BIG = 400
+big_frames = []
+for i in range(BIG):
+    pad = [radius_attr(26, b"\0\0\x01\x37" + bytes([i % 251]) * 240) for _ in range(12)]
+    attrs = [radius_attr(40, u32(1)), radius_attr(44, f"big-{i}".encode()),
+             radius_attr(1, f"big{i}".encode()), radius_attr(4, bytes(map(int, nas.split(".")))),
+             radius_attr(8, bytes([100, 98, i // 250, i % 250 + 1]))] + pad
+    big_frames.append((T + 800 * 10**9 + i * 10**6,
+                       udp4_frame(nas, "10.0.0.254", 3002, 1813,
+                                  radius_acct(100 + i % 100, attrs, secret))))
+cap3 = os.path.join(d, "large.pcap")
+write_pcap(cap3, big_frames)
+
 # damaged: the generated capture cut in the middle of a packet
 damaged = os.path.join(d, "damaged.pcap")
 with open(cap1, "rb") as f:
@@ -85,7 +102,7 @@ junk = os.path.join(d, "junk.pcap")
 with open(junk, "wb") as f:
     f.write(b"this is not a capture\n" * 10)
 
-captures = [cap1, cap2, damaged, junk]
+captures = [cap1, cap2, cap3, damaged, junk]
 res = {}
 for n in (1, 2):
     store = os.path.join(d, f"store{n}")
@@ -125,6 +142,9 @@ check("nosecret-1" in sids, "the request of a NAS without a secret was not store
 check(s.get("rejected", 0) >= summary["spoofed"] + 1 and s.get("no_secret", 0) >= 1,
       f"rejected {s.get('rejected')} < {summary['spoofed']} spoofed + 1 forged, "
       f"or no_secret {s.get('no_secret')}")
+big_missing = [i for i in range(BIG) if f"big-{i}" not in sids]
+check(not big_missing, f"{len(big_missing)} of the {BIG} large requests not stored, first "
+                       f"big-{big_missing[:1]}")
 check(s.get("capture_errors") == 2, f"capture_errors {s.get('capture_errors')}, expected 2")
 check("damaged capture" in one["log"] and "junk.pcap" in one["log"],
       f"capture errors not logged: {one['log'][-500:]}")

@@ -23,7 +23,8 @@ static void config(const char *buf, size_t len)
 		return;
 	}
 	assert(c.store_dir[0] && memchr(c.store_dir, '\0', sizeof(c.store_dir)));
-	assert(c.has_api || c.has_capture || c.acct_listen[0]);
+	assert(c.has_api || c.has_capture || c.has_dpdk || c.acct_listen[0]);
+	assert(!(c.has_capture && c.has_dpdk)); /* they exclude each other */
 	if (c.has_api)
 		assert(c.port != 0 && c.cert[0] && c.key[0] && c.tokens[0]);
 	assert(c.max_body >= 256 && c.max_body <= 32768);

@@ -507,6 +507,168 @@ static void test_engine_accept(void)
 	dp_secrets_free(secrets);
 }
 
+/* RFC 3579 section 3.2: a NAS silently discards a response (and a server a
+ * request) whose Message-Authenticator does not verify, so such an Accept
+ * gave nobody its addresses, even when its Response Authenticator verifies;
+ * and a request with a bad Message-Authenticator must not displace the
+ * pending request its real response answers. */
+enum ma_kind { MA_NONE, MA_VALID, MA_BAD };
+
+struct ma_case {
+	const char *name;
+	enum ma_kind req_ma, resp_ma;
+	bool forged_req;   /* a second request, same id, bad M-A, other authenticator */
+	bool filled;       /* the accounting record gets the Accept's address */
+	uint64_t matched, bad_auth, ma_invalid;
+};
+
+static const struct ma_case ma_cases[] = {
+	{"no-ma", MA_NONE, MA_NONE, false, true, 1, 0, 0},
+	{"valid-ma", MA_VALID, MA_VALID, false, true, 1, 0, 0},
+	{"bad-ma-on-accept", MA_NONE, MA_BAD, false, false, 0, 1, 1},
+	{"bad-ma-on-request", MA_BAD, MA_NONE, false, false, 0, 0, 1},
+	{"forged-request-bad-ma", MA_VALID, MA_VALID, true, true, 1, 0, 1},
+};
+
+static void add_ma(struct pkt *p, enum ma_kind k)
+{
+	static const uint8_t zero[16];
+	if (k != MA_NONE)
+		attr(p, 80, zero, 16);
+}
+
+static void sign_ma(struct pkt *p, enum ma_kind k, const uint8_t *req_auth)
+{
+	if (k == MA_NONE)
+		return;
+	CHECK(dp_radius_msg_auth_sign(p->b, p->n, req_auth, SECRET, SECRET_LEN) == 0);
+	if (k == MA_BAD)
+		p->b[p->n - 1] ^= 0x5a; /* M-A is the last attribute */
+}
+
+static void run_ma(const struct ma_case *mc)
+{
+	static const uint8_t OTHER_AUTH[16] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+	char err[64];
+	dp_secrets *secrets = NULL;
+	dp_engine *e = NULL;
+	struct dp_engine_cfg cfg;
+	struct pkt rq, rs;
+	struct frame f;
+
+	check_ctx = mc->name;
+	CHECK(dp_secrets_parse("10.0.0.1 s3cret\n", 16, &secrets, err, sizeof(err)) == 0);
+	dp_engine_cfg_default(&cfg);
+	cfg.secrets = secrets;
+	n_closed = 0;
+	CHECK(dp_engine_alloc(&cfg, on_close, NULL, NULL, &e) == 0);
+	if (!e)
+		return;
+
+	access_request(&rq, 7, "alice", "10.0.0.1", NULL, NULL);
+	add_ma(&rq, mc->req_ma);
+	sign_ma(&rq, mc->req_ma, NULL);
+	udp_frame(&f, "10.0.0.1", "10.9.9.9", 40001, 1812, rq.b, rq.n);
+	CHECK(feed(e, &f, T0) == 0);
+	if (mc->forged_req) {
+		access_request(&rq, 7, "alice", "10.0.0.1", NULL, NULL);
+		memcpy(rq.b + 4, OTHER_AUTH, 16);
+		add_ma(&rq, MA_BAD);
+		sign_ma(&rq, MA_BAD, NULL);
+		udp_frame(&f, "10.0.0.1", "10.9.9.9", 40001, 1812, rq.b, rq.n);
+		CHECK(feed(e, &f, T0 + NS / 1000) == 0);
+	}
+	pkt_init(&rs, DP_RADIUS_ACCESS_ACCEPT, 7, NULL);
+	attr_ip(&rs, 8, "100.64.7.7");
+	add_ma(&rs, mc->resp_ma);
+	sign_ma(&rs, mc->resp_ma, REQ_AUTH);
+	dp_radius_response_sign(rs.b, rs.n, REQ_AUTH, SECRET, SECRET_LEN);
+	udp_frame(&f, "10.9.9.9", "10.0.0.1", 1812, 40001, rs.b, rs.n);
+	CHECK(feed(e, &f, T0 + NS / 100) == 0);
+	acct_packet(&rq, 1, DP_ACCT_START, "SESS-MA");
+	udp_frame(&f, "10.0.0.1", "10.9.9.9", 40002, 1813, rq.b, rq.n);
+	CHECK(feed(e, &f, T0 + 3 * NS) == 0);
+	acct_packet(&rq, 2, DP_ACCT_STOP, "SESS-MA");
+	udp_frame(&f, "10.0.0.1", "10.9.9.9", 40002, 1813, rq.b, rq.n);
+	CHECK(feed(e, &f, T0 + 60 * NS) == 0);
+
+	const struct dp_counters *c = dp_engine_counters(e);
+	CHECKF(c->accepts_matched == mc->matched, "%llu", (unsigned long long)c->accepts_matched);
+	CHECKF(c->accepts_bad_authenticator == mc->bad_auth, "%llu",
+	       (unsigned long long)c->accepts_bad_authenticator);
+	CHECKF(c->msg_auth_invalid == mc->ma_invalid, "%llu",
+	       (unsigned long long)c->msg_auth_invalid);
+	CHECK(n_closed == 1);
+	if (n_closed == 1)
+		CHECK(closed[0].has_ipv4 == mc->filled);
+	dp_engine_free(e);
+	dp_secrets_free(secrets);
+}
+
+/* A client without a secret that speaks for a NAS with one (its request's
+ * NAS-IP-Address): accounting from such a source is a forgery (engine.c
+ * claims_secret_nas), and so is the Accept it got -- nothing it answers
+ * may reach the records of the NAS that has a secret. */
+struct claim_case {
+	const char *name;
+	const char *client;  /* sends the request, receives the Accept */
+	const char *nas_ip;  /* NAS-IP-Address in the request */
+	bool signed_resp;    /* Accept signed with the (10.0.0.1) secret */
+	bool filled;
+	uint64_t matched, unmatched;
+};
+
+static const struct claim_case claim_cases[] = {
+	{"secret-nas-itself", "10.0.0.1", "10.0.0.1", true, true, 1, 0},
+	{"no-secret-claims-secret-nas", "10.0.0.66", "10.0.0.1", false, false, 0, 1},
+	{"no-secret-own-nas", "10.0.0.66", "10.0.0.66", false, false, 1, 0},
+};
+
+static void run_claim(const struct claim_case *cc)
+{
+	char err[64];
+	dp_secrets *secrets = NULL;
+	dp_engine *e = NULL;
+	struct dp_engine_cfg cfg;
+	struct pkt rq, rs;
+	struct frame f;
+
+	check_ctx = cc->name;
+	CHECK(dp_secrets_parse("10.0.0.1 s3cret\n", 16, &secrets, err, sizeof(err)) == 0);
+	dp_engine_cfg_default(&cfg);
+	cfg.secrets = secrets;
+	n_closed = 0;
+	CHECK(dp_engine_alloc(&cfg, on_close, NULL, NULL, &e) == 0);
+	if (!e)
+		return;
+	access_request(&rq, 9, "alice", cc->nas_ip, NULL, NULL);
+	udp_frame(&f, cc->client, "10.9.9.9", 40001, 1812, rq.b, rq.n);
+	CHECK(feed(e, &f, T0) == 0);
+	pkt_init(&rs, DP_RADIUS_ACCESS_ACCEPT, 9, NULL);
+	attr_ip(&rs, 8, "100.64.66.66");
+	if (cc->signed_resp)
+		dp_radius_response_sign(rs.b, rs.n, REQ_AUTH, SECRET, SECRET_LEN);
+	udp_frame(&f, "10.9.9.9", cc->client, 1812, 40001, rs.b, rs.n);
+	CHECK(feed(e, &f, T0 + NS / 100) == 0);
+	/* verified accounting of alice from the NAS with the secret */
+	acct_packet(&rq, 1, DP_ACCT_START, "SESS-C");
+	udp_frame(&f, "10.0.0.1", "10.9.9.9", 40002, 1813, rq.b, rq.n);
+	CHECK(feed(e, &f, T0 + 3 * NS) == 0);
+	acct_packet(&rq, 2, DP_ACCT_STOP, "SESS-C");
+	udp_frame(&f, "10.0.0.1", "10.9.9.9", 40002, 1813, rq.b, rq.n);
+	CHECK(feed(e, &f, T0 + 60 * NS) == 0);
+
+	const struct dp_counters *c = dp_engine_counters(e);
+	CHECKF(c->accepts_matched == cc->matched, "%llu", (unsigned long long)c->accepts_matched);
+	CHECKF(c->accepts_unmatched == cc->unmatched, "%llu",
+	       (unsigned long long)c->accepts_unmatched);
+	CHECK(n_closed == 1);
+	if (n_closed == 1)
+		CHECK(closed[0].has_ipv4 == cc->filled && closed[0].auth == RT_AUTH_VERIFIED);
+	dp_engine_free(e);
+	dp_secrets_free(secrets);
+}
+
 /* DHCPACK via a relay with option 82 (circuit id, remote id). */
 static void dhcp_ack(struct frame *f, uint8_t last, const char *circuit, const char *remote)
 {
@@ -618,6 +780,10 @@ int main(void)
 		run_corr(&corr_cases[i]);
 	test_acct_wins_later();
 	test_engine_accept();
+	for (size_t i = 0; i < sizeof(ma_cases) / sizeof(ma_cases[0]); i++)
+		run_ma(&ma_cases[i]);
+	for (size_t i = 0; i < sizeof(claim_cases) / sizeof(claim_cases[0]); i++)
+		run_claim(&claim_cases[i]);
 	test_engine_linemap();
 	return check_done();
 }

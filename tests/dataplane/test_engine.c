@@ -286,6 +286,32 @@ static void test_hint_is_used(const dp_secrets *sec)
 	dp_engine_free(e);
 }
 
+/* The tracker takes a NULL close callback (records are then only counted):
+ * so does the engine, which wraps it to stamp record flags. */
+static void test_null_close_callback(const dp_secrets *sec)
+{
+	check_ctx = "NULL close callback";
+	struct dp_engine_cfg cfg;
+	dp_engine_cfg_default(&cfg);
+	cfg.secrets = sec;
+	dp_engine *e = NULL;
+	CHECK(dp_engine_alloc(&cfg, NULL, NULL, NULL, &e) == 0);
+	if (!e)
+		return;
+	const struct rt_addr nas = {.family = 4, .a = {10, 0, 0, 1}};
+	struct dp_radius_result r;
+	struct buf start, stop;
+	acct(&start, DP_RADIUS_ACCOUNTING_REQUEST, 1, DP_ACCT_START, "S9", SECRET);
+	acct(&stop, DP_RADIUS_ACCOUNTING_REQUEST, 2, DP_ACCT_STOP, "S9", SECRET);
+	CHECK(dp_engine_radius(e, &nas, 4000, start.b, start.n, T0, &r) == 0);
+	CHECK(dp_engine_radius(e, &nas, 4000, stop.b, stop.n, T0 + 60 * NS, &r) == 0);
+	CHECK(r.verdict == DP_V_ACCEPTED);
+	struct dp_tracker_stats st;
+	dp_tracker_get_stats(dp_engine_tracker(e), &st);
+	CHECK(st.closed == 1 && st.open_now == 0);
+	dp_engine_free(e);
+}
+
 int main(void)
 {
 	dp_secrets *sec = secrets();
@@ -294,6 +320,7 @@ int main(void)
 		test_failed_store_not_duplicate(sec);
 		test_preverify(sec);
 		test_hint_is_used(sec);
+		test_null_close_callback(sec);
 	}
 	dp_secrets_free(sec);
 	return check_done();

@@ -423,6 +423,60 @@ static void test_closed_cache(void)
 	dp_tracker_free(t);
 }
 
+/* A closed session from the store whose stop lies far ahead of the capture
+ * clock (a NAS with a wrong clock: its Event-Timestamp) must not hold every
+ * later closed key in the ring for ever: they are forgotten after
+ * closed_keep_ns (so memory stays bounded), the far one at most a keep
+ * after the clock reaches the head. */
+struct future_case {
+	const char *name;
+	int64_t ahead_ns;  /* the remembered stop, ahead of T0 */
+	int64_t late_at_ns; /* the late Stop of "k", after T0 */
+	bool forgotten;    /* "k" is forgotten by then: the late Stop is a record */
+};
+
+static const struct future_case future_cases[] = {
+	{"within-keep", 1800 * NS, 3 * 3600 * NS, true},
+	{"year-ahead", 365LL * 86400 * NS, 3 * 3600 * NS, true},
+	{"year-ahead-too-soon", 365LL * 86400 * NS, 1800 * NS, false},
+};
+
+static void test_future_stop(const struct future_case *fc)
+{
+	struct dp_tracker_cfg cfg;
+	dp_tracker_cfg_default(&cfg);
+	cfg.closed_keep_ns = 3600 * NS;
+	dp_tracker *t;
+	ngot = 0;
+	fail_from = -1;
+	CHECK(dp_tracker_alloc(&cfg, on_close, NULL, &t) == 0);
+	struct rt_session r;
+	memset(&r, 0, sizeof(r));
+	r.nas_ip.family = 4;
+	r.nas_ip.a[0] = 10;
+	r.nas_ip.a[3] = 1;
+	rt_text_set(&r.session_id, "future", 6);
+	r.sources = RT_SRC_RADIUS;
+	r.start_ns = T0 + fc->ahead_ns - 60 * NS;
+	r.stop_ns = T0 + fc->ahead_ns;
+	CHECK(dp_tracker_remember_closed(t, &r) == 0);
+	struct dp_acct_msg m = msg(DP_ACCT_STOP, "k", T0, 1);
+	CHECK(dp_tracker_acct(t, &m) == 0);
+	for (int64_t at = 0; at <= fc->late_at_ns; at += 600 * NS)
+		CHECK(dp_tracker_advance(t, T0 + at) == 0);
+	m.capture_ns = T0 + fc->late_at_ns;
+	m.has_session_time = true;
+	m.session_time = 1;
+	CHECK(dp_tracker_acct(t, &m) == 0);
+	if ((stats(t).closed == 2) != fc->forgotten) {
+		fprintf(stderr, "[%s] closed %llu duplicates %llu\n", fc->name,
+			(unsigned long long)stats(t).closed,
+			(unsigned long long)stats(t).duplicates);
+		check_failures++;
+	}
+	dp_tracker_free(t);
+}
+
 /* The closed-key index doubles incrementally: right after a doubling most
  * keys are still in the old index, and they must be found there, pruned
  * there and superseded there (a stale old slot would resurrect a key). */
@@ -609,6 +663,8 @@ int main(void)
 	test_updates();
 	test_many();
 	test_closed_cache();
+	for (size_t i = 0; i < sizeof(future_cases) / sizeof(future_cases[0]); i++)
+		test_future_stop(&future_cases[i]);
 	test_closed_index_growth();
 	test_mac_fusion();
 	for (int p = P_STOP; p <= P_SWEEP_IN_ACCT; p++)
