@@ -27,6 +27,9 @@ enum {
 struct acc_req {
 	uint64_t tag; /* 0: empty */
 	int64_t seen_ns;
+	struct rt_addr client; /* the key fields the tag hashes, to confirm a hit */
+	uint16_t port;
+	uint8_t id;
 	uint8_t auth[16];
 	struct rt_addr nas;
 	struct rt_text user, nas_id;
@@ -139,6 +142,9 @@ void dp_accepts_request(dp_accepts *a, const struct rt_addr *client, uint16_t po
 	struct acc_req *q = &a->req[mix(tag, REQ_SLOTS)];
 	q->tag = tag;
 	q->seen_ns = ts_ns;
+	q->client = *client;
+	q->port = port;
+	q->id = r->attrs.identifier;
 	memcpy(q->auth, r->attrs.authenticator, 16);
 	nas_of(&r->attrs, client, &q->nas);
 	/* User-Name, Calling-Station-Id, NAS-Identifier: never the password */
@@ -154,6 +160,10 @@ static struct acc_req *req_find(const dp_accepts *a, const struct rt_addr *clien
 	uint64_t tag = req_tag(client, port, id);
 	const struct acc_req *q = &a->req[mix(tag, REQ_SLOTS)];
 	if (q->tag != tag || ts_ns < q->seen_ns || ts_ns - q->seen_ns > DP_ACCEPT_REQ_WINDOW_NS)
+		return NULL;
+	/* a colliding tag must not pair a response with another client's
+	 * request (an unsigned Accept answering a signed NAS's request) */
+	if (!addr_eq(&q->client, client) || q->port != port || q->id != id)
 		return NULL;
 	return (struct acc_req *)q;
 }
