@@ -241,6 +241,8 @@ static int kv(struct parse_ctx *p, const char *section, const char *name, const 
 		p->seen |= SEEN_DIR;
 	} else if (strcmp(section, "store") == 0 && strcmp(name, "map_mb") == 0) {
 		ok = parse_u32(value, 1, CTL_MAP_MB_MAX, &c->map_mb);
+	} else if (strcmp(section, "store") == 0 && strcmp(name, "keys") == 0) {
+		ok = set_str(c->keys_path, sizeof(c->keys_path), value);
 	} else if (strcmp(section, "api") == 0 && strcmp(name, "listen") == 0) {
 		ok = parse_listen(c, value);
 		p->seen |= SEEN_LISTEN;

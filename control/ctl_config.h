@@ -15,6 +15,9 @@
  *                                  ; (ALARM "catalogue map full"): retaind then
  *                                  ; stores and acknowledges nothing until it
  *                                  ; is restarted with a larger value.
+ *     keys = /etc/retain/keys      ; encryption at rest of sealed segments
+ *                                  ; (optional; storage/CRYPT.md): mode 0600,
+ *                                  ; read at startup (restart to rotate)
  *     [api]
  *     listen = 127.0.0.1:8443      ; or [::1]:8443
  *     cert = /etc/retain/api.crt   ; PEM
@@ -79,6 +82,7 @@
 struct ctl_config {
 	char store_dir[CTL_PATH_MAX];
 	uint32_t map_mb;         /**< [store] map_mb, 0 = the store's default */
+	char keys_path[CTL_PATH_MAX]; /**< [store] keys, "" = no encryption */
 	char listen[128];        /**< as written */
 	char host[64];           /**< address part of listen */
 	uint16_t port;

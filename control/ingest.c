@@ -356,6 +356,7 @@ int ctl_ingest(const char *const *captures, size_t n, const struct ctl_ingest_op
 	ctl_pipeline_opts_default(&po);
 	po.store_dir = o->store_dir;
 	po.map_size = o->map_size;
+	po.keys_path = o->keys_path;
 	po.secrets = secrets;
 	po.line_map = o->line_map_path;
 	po.engine = o->engine;

@@ -20,6 +20,7 @@
 struct ctl_ingest_opts {
 	const char *store_dir;
 	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
+	const char *keys_path;        /**< key file (storage/CRYPT.md); NULL: no encryption */
 	const char *secrets_path;     /**< NULL: no secrets, every NAS "no-secret" */
 	const char *line_map_path;    /**< DHCP line map (dataplane/linemap.h); NULL: none */
 	struct dp_engine_cfg engine;  /**< secrets filled in by ctl_ingest */

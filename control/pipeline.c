@@ -8,13 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypt.h"
 #include "output.h"
+#include "record.h"
 #include "store.h"
 #include "timefmt.h"
 
 struct ctl_pipeline {
 	struct ctl_pipeline_opts o;
 	st_store *st;
+	st_keyring *keys; /* encryption at rest (o.keys_path), owned */
 	dp_engine *e;
 	dp_linemap *linemap;   /* owned; NULL: none */
 	size_t pending;        /* closed sessions since the last commit */
@@ -28,7 +31,143 @@ struct ctl_pipeline {
 				       * (of COUNTERS() below only) */
 	uint64_t malformed_persisted;
 	uint64_t stored_persisted;
+	/* Incremental checkpoints: what the store was last given for each open
+	 * session (see ck_note below); ck_valid false: the next checkpoint
+	 * hands over the whole set. */
+	struct ck_ent *ck;
+	size_t ck_n, ck_cap; /* ck_cap: 0 or a power of two */
+	uint32_t ck_gen;
+	bool ck_valid;
+	size_t ck_seen;
 };
+
+/*
+ * Incremental checkpoints (issue 7).  The tracker has no "changed since the
+ * last checkpoint" flag, so the pipeline keeps, per open session handed to
+ * the store, a 64-bit hash of its store key (nas_ip, session_id) and of its
+ * stored record (st_rec_encode, the bytes the store keeps).  A checkpoint
+ * visits the open sessions (O(open) in memory, no allocation) and gives
+ * the store only those whose record changed (st_store_put_open: LMDB work
+ * O(changed)); closes reach the store through st_store_put_closed.  A
+ * session that left the open set without a close (none should) is found by
+ * its stale generation and makes that checkpoint a whole one
+ * (st_store_set_open), as is the first one of a run.  A changed record
+ * that keeps its 64-bit hash (odds 2^-64 per change) would be stored at
+ * its next change instead.
+ */
+struct ck_ent {
+	uint64_t key; /* 0: empty slot */
+	uint64_t rec;
+	uint32_t gen;
+};
+
+static uint64_t ck_hash(const void *v, size_t n, uint64_t h)
+{
+	const uint8_t *p = v;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3); /* FNV-1a */
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t ck_key(const struct rt_session *s)
+{
+	uint8_t k[1 + 16 + 1 + RT_TEXT_MAX];
+	k[0] = s->nas_ip.family;
+	memcpy(k + 1, s->nas_ip.a, 16);
+	k[17] = s->session_id.len;
+	memcpy(k + 18, s->session_id.v, s->session_id.len);
+	uint64_t h = ck_hash(k, 18u + s->session_id.len, UINT64_C(0xcbf29ce484222325));
+	return h ? h : 1;
+}
+
+static size_t ck_slot(const ctl_pipeline *p, uint64_t key)
+{
+	size_t m = p->ck_cap - 1, i = (size_t)key & m;
+	while (p->ck[i].key && p->ck[i].key != key)
+		i = (i + 1) & m;
+	return i;
+}
+
+/* Room for one more entry. */
+static int ck_reserve(ctl_pipeline *p)
+{
+	if ((p->ck_n + 1) * 4 <= p->ck_cap * 3)
+		return 0;
+	size_t nc = p->ck_cap ? p->ck_cap * 2 : 1024;
+	struct ck_ent *old = p->ck, *nv = calloc(nc, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	size_t oc = p->ck_cap;
+	p->ck = nv;
+	p->ck_cap = nc;
+	for (size_t i = 0; i < oc; i++)
+		if (old[i].key)
+			p->ck[ck_slot(p, old[i].key)] = old[i];
+	free(old);
+	return 0;
+}
+
+static void ck_del(ctl_pipeline *p, uint64_t key)
+{
+	if (!p->ck_cap)
+		return;
+	size_t m = p->ck_cap - 1, i = ck_slot(p, key);
+	if (!p->ck[i].key)
+		return;
+	p->ck_n--;
+	/* backward-shift deletion (linear probing) */
+	for (size_t j = (i + 1) & m; p->ck[j].key; j = (j + 1) & m) {
+		size_t home = (size_t)p->ck[j].key & m;
+		if (((j - home) & m) >= ((j - i) & m)) {
+			p->ck[i] = p->ck[j];
+			i = j;
+		}
+	}
+	p->ck[i].key = 0;
+}
+
+static uint64_t ck_rec(const struct rt_session *s)
+{
+	uint8_t rec[ST_REC_MAX];
+	size_t n = st_rec_encode(s, 0, 0, rec);
+	return ck_hash(rec, n, UINT64_C(0x84222325cbf29ce4));
+}
+
+/* Note that the store was given the record (current generation). */
+static int ck_note(ctl_pipeline *p, uint64_t key, uint64_t rec)
+{
+	int rc = ck_reserve(p);
+	if (rc)
+		return rc;
+	size_t i = ck_slot(p, key);
+	if (!p->ck[i].key)
+		p->ck_n++;
+	p->ck[i] = (struct ck_ent){key, rec, p->ck_gen};
+	return 0;
+}
+
+static int ck_one(void *ctx, const struct rt_session *s)
+{
+	ctl_pipeline *p = ctx;
+	uint64_t key = ck_key(s), rec = ck_rec(s);
+	p->ck_seen++;
+	if (p->ck_cap) {
+		struct ck_ent *e = &p->ck[ck_slot(p, key)];
+		if (e->key && e->rec == rec) {
+			e->gen = p->ck_gen;
+			return 0;
+		}
+	}
+	int rc = ck_reserve(p); /* before the put: a put not noted would be lost */
+	if (!rc)
+		rc = st_store_put_open(p->st, s);
+	if (!rc)
+		rc = ck_note(p, key, rec);
+	return rc;
+}
 
 void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o)
 {
@@ -61,12 +200,18 @@ static int on_close(void *ctx, const struct rt_session *s)
 	int err = st_store_put_closed(p->st, s);
 	if (err == ST_EEXPIRED) {
 		/* ended before the store's expiry horizon (an old capture
-		 * replayed after expiry): retention forbids keeping it */
+		 * replayed after expiry): retention forbids keeping it; its
+		 * open record goes */
+		err = st_store_del_open(p->st, s);
+		if (err)
+			return err;
+		ck_del(p, ck_key(s));
 		p->expired++;
 		return 0;
 	}
 	if (err)
 		return err;
+	ck_del(p, ck_key(s)); /* the store drops its open record */
 	p->stored++;
 	if (p->o.commit_every && ++p->pending >= p->o.commit_every)
 		return ctl_pipeline_commit(p, false);
@@ -137,8 +282,22 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 	p->o = *o;
 	struct dp_engine_cfg ecfg = o->engine;
 	ecfg.secrets = o->secrets;
-	struct st_open_opts so = {.map_size = o->map_size};
-	int rc = st_store_open_with(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &so, &p->st);
+	int rc;
+	if (o->keys_path) {
+		char kerr[200] = "";
+		rc = st_keyring_load(o->keys_path, &p->keys, kerr, sizeof(kerr));
+		if (rc) {
+			if (kerr[0] && strstr(kerr, o->keys_path))
+				snprintf(err, errlen, "%s", kerr);
+			else if (kerr[0])
+				snprintf(err, errlen, "%s (%s)", kerr, o->keys_path);
+			else
+				snprintf(err, errlen, "key file %s: %s", o->keys_path, strerror(-rc));
+			goto out_free;
+		}
+	}
+	struct st_open_opts so = {.map_size = o->map_size, .keys = p->keys};
+	rc = st_store_open_with(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &so, &p->st);
 	if (rc) {
 		snprintf(err, errlen, "store %s: %s", o->store_dir, st_strerror(rc));
 		goto out_free;
@@ -182,6 +341,7 @@ out_engine:
 out_store:
 	st_store_close(p->st);
 out_free:
+	st_keyring_free(p->keys);
 	free(p);
 	return rc;
 }
@@ -255,17 +415,51 @@ static int collect_open(void *ctx, const struct rt_session *s)
 	X("radius.accepts_unmatched", accepts_unmatched)             \
 	X("radius.accepts_bad_authenticator", accepts_bad_authenticator)
 
+/* The whole open set (first checkpoint of a run, or after a session left
+ * the set without a close). */
+static int ckpt_full(ctl_pipeline *p, struct open_vec *ov)
+{
+	int rc = dp_engine_foreach_open(p->e, collect_open, ov);
+	if (!rc)
+		rc = st_store_set_open(p->st, ov->v, ov->n);
+	if (rc)
+		return rc;
+	p->ck_gen++;
+	if (p->ck_cap)
+		memset(p->ck, 0, p->ck_cap * sizeof(*p->ck));
+	p->ck_n = 0;
+	p->ck_valid = true;
+	for (size_t i = 0; i < ov->n && p->ck_valid; i++)
+		if (ck_note(p, ck_key(&ov->v[i]), ck_rec(&ov->v[i])))
+			p->ck_valid = false; /* the next checkpoint is whole again */
+	p->ck_seen = ov->n;
+	return 0;
+}
+
+/* Only the open sessions changed since the last checkpoint. */
+static int ckpt_incremental(ctl_pipeline *p, struct open_vec *ov)
+{
+	p->ck_gen++;
+	p->ck_seen = 0;
+	int rc = dp_engine_foreach_open(p->e, ck_one, p);
+	if (rc) {
+		p->ck_valid = false;
+		return rc;
+	}
+	for (size_t i = 0; i < p->ck_cap; i++)
+		if (p->ck[i].key && p->ck[i].gen != p->ck_gen)
+			return ckpt_full(p, ov); /* left without a close */
+	return 0;
+}
+
 int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 {
 	const struct dp_counters *c = dp_engine_counters(p->e);
 	struct open_vec ov = {0};
 	int rc = 0;
 
-	if (with_open) {
-		rc = dp_engine_foreach_open(p->e, collect_open, &ov);
-		if (!rc)
-			rc = st_store_set_open(p->st, ov.v, ov.n);
-	}
+	if (with_open)
+		rc = p->ck_valid ? ckpt_incremental(p, &ov) : ckpt_full(p, &ov);
 	/* A delta handed to the store stays in its pending batch even when the
 	 * commit fails (the batch is retried), so it counts as persisted as
 	 * soon as it is handed over: adding it again on the retry would count
@@ -298,7 +492,7 @@ int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 	p->pending = 0;
 	p->commits++;
 	if (with_open)
-		p->open_stored = ov.n;
+		p->open_stored = p->ck_seen;
 	return 0;
 }
 
@@ -357,5 +551,7 @@ void ctl_pipeline_close(ctl_pipeline *p)
 	dp_engine_free(p->e);
 	dp_linemap_free(p->linemap);
 	st_store_close(p->st);
+	st_keyring_free(p->keys);
+	free(p->ck);
 	free(p);
 }

@@ -27,6 +27,8 @@ typedef struct ctl_pipeline ctl_pipeline;
 struct ctl_pipeline_opts {
 	const char *store_dir;
 	uint64_t map_size;            /**< LMDB map size in bytes (0: the store's default) */
+	const char *keys_path;        /**< key file (storage/CRYPT.md), loaded by
+				       *   ctl_pipeline_open; NULL: no encryption */
 	const dp_secrets *secrets;    /**< borrowed; NULL: every NAS "no-secret" */
 	const char *line_map;         /**< DHCP line map file (dataplane/linemap.h), borrowed; NULL: none */
 	struct dp_engine_cfg engine;  /**< its secrets field is ignored */

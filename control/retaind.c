@@ -48,12 +48,14 @@
 #include "output.h"
 #include "registry.h"
 #include "store.h"
+#include "crypt.h"
 
 #define CERT_MAX (1u << 20)
 
 struct daemon {
 	struct ctl_config cfg;
 	struct ctl_tokens tokens;
+	st_keyring *keys; /* [store] keys, for the read-only opens of queries */
 	ctl_audit *audit;
 	pthread_mutex_t audit_lock;
 	int64_t started_ns;
@@ -218,7 +220,8 @@ static enum MHD_Result do_query(struct ctx *x, struct request *rq)
 		goto out_body;
 	}
 	st_store *st;
-	int rc = st_store_open(d->cfg.store_dir, ST_OPEN_RDONLY, &st);
+	int rc = st_store_open_with(d->cfg.store_dir, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.keys = d->keys}, &st);
 	if (rc) {
 		logf_("store %s: %s", d->cfg.store_dir, st_strerror(rc));
 		atomic_fetch_add(&d->n_errors, 1);
@@ -326,7 +329,8 @@ static enum MHD_Result do_health_stats(struct ctx *x, bool stats)
 	json_object_set_new(o, "version", json_string(RETAIN_VERSION));
 	json_object_set_new(o, "uptime_s", json_integer((now_ns() - d->started_ns) / 1000000000LL));
 	st_store *st;
-	int rc = st_store_open(d->cfg.store_dir, ST_OPEN_RDONLY, &st);
+	int rc = st_store_open_with(d->cfg.store_dir, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.keys = d->keys}, &st);
 	json_object_set_new(o, "store", json_string(rc ? st_strerror(rc) : "ok"));
 	if (rc)
 		json_object_set_new(o, "status", json_string("degraded"));
@@ -688,6 +692,19 @@ int main(int argc, char **argv)
 		logf_("%s", err);
 		return 1;
 	}
+	err[0] = '\0';
+	if (d.cfg.keys_path[0] && (rc = st_keyring_load(d.cfg.keys_path, &d.keys, err,
+							sizeof(err)))) {
+		/* the reason names the file and line, never key bytes */
+		if (err[0] && strstr(err, d.cfg.keys_path))
+			logf_("%s", err);
+		else if (err[0])
+			logf_("%s (%s)", err, d.cfg.keys_path);
+		else
+			logf_("key file %s: %s", d.cfg.keys_path, strerror(-rc));
+		ctl_tokens_clear(&d.tokens);
+		return 1;
+	}
 	char *cert = NULL, *key = NULL;
 	int status = 1;
 	ctl_worker *worker = NULL;
@@ -827,5 +844,6 @@ out_pem:
 	free(key);
 	free(cert);
 	ctl_tokens_clear(&d.tokens);
+	st_keyring_free(d.keys);
 	return status;
 }

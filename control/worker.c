@@ -624,6 +624,7 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 	ctl_pipeline_opts_default(&po);
 	po.store_dir = w->cfg.store_dir;
 	po.map_size = (uint64_t)w->cfg.map_mb << 20;
+	po.keys_path = w->cfg.keys_path[0] ? w->cfg.keys_path : NULL;
 	po.secrets = w->secrets;
 	po.line_map = w->cfg.line_map[0] ? w->cfg.line_map : NULL;
 	po.commit_every = 0; /* time-driven group commit */

@@ -17,14 +17,18 @@
  */
 #include "store_int.h"
 #include "sealed.h"
+#include "segbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 /* ---- segment files and block cache -------------------------------------------- */
 
@@ -92,21 +96,116 @@ int st_seg_fd(st_store *st, int32_t day, int *ret_fd)
 	return 0;
 }
 
-static void scache_drop(struct st_scache *c)
+static void scache_drop(st_store *st, struct st_scache *c)
 {
 	if (c->s) {
+		if (c->heap) {
+			/* decoded rows of the last block read are plaintext too */
+			if (c->s->raw.p)
+				OPENSSL_cleanse(c->s->raw.p, c->s->raw.cap);
+			if (c->s->rows)
+				OPENSSL_cleanse(c->s->rows, c->s->caprows * sizeof(*c->s->rows));
+		}
 		st_sealed_close(c->s);
 		free(c->s);
 	}
-	if (c->map)
+	if (c->map && c->heap) {
+		st_segbox_free(c->map, c->len);
+		st->sc_heap -= c->len;
+	} else if (c->map) {
 		munmap(c->map, c->len);
+	}
 	memset(c, 0, sizeof(*c));
 }
 
 void st_scache_done(st_store *st)
 {
 	for (unsigned i = 0; i < ST_SCACHE_N; i++)
-		scache_drop(&st->sc[i]);
+		scache_drop(st, &st->sc[i]);
+}
+
+/* ---- messages of encrypted segments (st_strerror) ---- */
+
+static _Thread_local struct {
+	int err;
+	char msg[200];
+} crypt_note;
+
+void st_crypt_note(int err, int32_t day, uint32_t key_id)
+{
+	char d[16];
+	st_day_name(day, d);
+	crypt_note.err = err;
+	if (err == -ENOKEY)
+		snprintf(crypt_note.msg, sizeof(crypt_note.msg),
+			 "sealed segment %s is encrypted with key id %u, which %s", d, key_id,
+			 "is not in the key file (or no key file was given: RETAIN_KEYS)");
+	else
+		snprintf(crypt_note.msg, sizeof(crypt_note.msg),
+			 "sealed segment %s (key id %u) failed authentication: changed bytes, "
+			 "a wrong key under that id, or another day's file",
+			 d, key_id);
+}
+
+const char *st_crypt_noted(int err)
+{
+	return crypt_note.err == err && err ? crypt_note.msg : NULL;
+}
+
+/* Map the sealed file of day read-only; an encrypted one is decrypted
+ * into the heap instead.  *ret_len is its plaintext size. */
+static int sealed_load(st_store *st, int32_t day, uint64_t size, uint8_t **ret, size_t *ret_len,
+		       bool *ret_heap)
+{
+	char name[24];
+	st_day_name(day, name);
+	strcat(name, ".seg");
+	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat sb;
+	int rc = fstat(fd, &sb) != 0 ? -errno : 0;
+	if (!rc && (sb.st_size <= 0 || (uint64_t)sb.st_size > SIZE_MAX / 2 || size == 0 ||
+		    size > SIZE_MAX))
+		rc = ST_ECORRUPT;
+	size_t flen = rc ? 0 : (size_t)sb.st_size;
+	void *map = MAP_FAILED;
+	if (!rc) {
+		map = mmap(NULL, flen, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			rc = -errno;
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	if (!st_segbox_is(map, flen)) {
+		/* the catalogue names its size: another is not that sealed file */
+		if ((uint64_t)flen != size) {
+			munmap(map, flen);
+			return ST_ECORRUPT;
+		}
+		*ret = map;
+		*ret_len = flen;
+		*ret_heap = false;
+		return 0;
+	}
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	uint32_t key_id = 0;
+	rc = st_segbox_open(st->keys, day, map, flen, &plain, &plen, &key_id);
+	munmap(map, flen);
+	if (rc == -ENOKEY || rc == -EBADMSG)
+		st_crypt_note(rc, day, key_id);
+	if (rc)
+		return rc;
+	if ((uint64_t)plen != size) {
+		st_segbox_free(plain, plen);
+		return ST_ECORRUPT;
+	}
+	*ret = plain;
+	*ret_len = plen;
+	*ret_heap = true;
+	return 0;
 }
 
 int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **ret)
@@ -118,49 +217,51 @@ int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **r
 			return 0;
 		}
 	}
-	char name[24];
-	st_day_name(day, name);
-	strcat(name, ".seg");
-	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct stat sb;
-	int rc = fstat(fd, &sb) != 0 ? -errno : 0;
-	/* the catalogue names its size: another is not that sealed file */
-	if (!rc && (uint64_t)sb.st_size != size)
-		rc = ST_ECORRUPT;
-	if (!rc && (size == 0 || size > SIZE_MAX))
-		rc = ST_ECORRUPT;
-	void *map = MAP_FAILED;
-	if (!rc) {
-		map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-		if (map == MAP_FAILED)
-			rc = -errno;
-	}
-	close(fd);
+	uint8_t *map = NULL;
+	size_t len = 0;
+	bool heap = false;
+	int rc = sealed_load(st, day, size, &map, &len, &heap);
 	if (rc)
 		return rc;
 	struct st_sealed *s = calloc(1, sizeof(*s));
 	if (!s) {
-		munmap(map, (size_t)size);
-		return -ENOMEM;
+		rc = -ENOMEM;
+	} else {
+		enum st_dec why;
+		rc = st_sealed_open(s, map, len, &why);
+		if (!rc && s->day != day)
+			rc = ST_ECORRUPT; /* another day's file */
 	}
-	enum st_dec why;
-	rc = st_sealed_open(s, map, (size_t)size, &why);
-	if (!rc && s->day != day)
-		rc = ST_ECORRUPT; /* another day's file */
 	if (rc) {
-		st_sealed_close(s);
-		free(s);
-		munmap(map, (size_t)size);
+		if (s) {
+			st_sealed_close(s);
+			free(s);
+		}
+		if (heap)
+			st_segbox_free(map, len);
+		else
+			munmap(map, len);
 		return rc;
+	}
+	/* decrypted bytes are bounded: drop the least recently used
+	 * decrypted days until this one fits (it stays alone if larger) */
+	while (heap && st->sc_heap + len > st->sc_heap_max) {
+		struct st_scache *v = NULL;
+		for (unsigned i = 0; i < ST_SCACHE_N; i++)
+			if (st->sc[i].valid && st->sc[i].heap && (!v || st->sc[i].used < v->used))
+				v = &st->sc[i];
+		if (!v)
+			break;
+		scache_drop(st, v);
 	}
 	struct st_scache *c = &st->sc[0]; /* an empty slot, else the least recently used */
 	for (unsigned i = 1; i < ST_SCACHE_N && c->valid; i++)
 		if (!st->sc[i].valid || st->sc[i].used < c->used)
 			c = &st->sc[i];
-	scache_drop(c);
-	*c = (struct st_scache){day, true, ++st->sc_clock, map, (size_t)size, s};
+	scache_drop(st, c);
+	*c = (struct st_scache){day, true, ++st->sc_clock, map, len, s, heap};
+	if (heap)
+		st->sc_heap += len;
 	*ret = s;
 	return 0;
 }
@@ -169,7 +270,7 @@ void st_cache_drop_day(st_store *st, int32_t day)
 {
 	for (unsigned i = 0; i < ST_SCACHE_N; i++)
 		if (st->sc[i].valid && st->sc[i].day == day)
-			scache_drop(&st->sc[i]);
+			scache_drop(st, &st->sc[i]);
 	for (unsigned i = 0; i < ST_BCACHE_N; i++)
 		if (st->bc[i].valid && st->bc[i].day == day)
 			st->bc[i].valid = false;

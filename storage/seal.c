@@ -16,6 +16,7 @@
  */
 #include "store_int.h"
 #include "sealed.h"
+#include "segbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #define HASH_CHUNK (1u << 20)
@@ -138,6 +140,12 @@ void st_seg2_tmp_name(int32_t day, char name[32])
 	strcat(name, ".seg.v2");
 }
 
+void st_seg_rekey_name(int32_t day, char name[32])
+{
+	st_day_name(day, name);
+	strcat(name, ".seg.rk");
+}
+
 /* ---- conversion to a sealed segment (format version 2) -------------------- */
 
 /* The day's live records, each encoded alone (record codec, section 4)
@@ -241,7 +249,17 @@ static int conv_build(st_store *st, int32_t day, const struct st_buf *v1, int64_
 	di.nblocks = (uint32_t)((c.n + ST_SEG2_BLOCK_RECS - 1) / ST_SEG2_BLOCK_RECS);
 	char tmp[32];
 	st_seg2_tmp_name(day, tmp);
-	rc = write_file_at(st->segfd, tmp, out->p, out->len);
+	if (st->keys) {
+		/* encrypted at rest: the seal and the catalogue size stay those
+		 * of the plaintext (CRYPT.md "Sealed segments") */
+		struct st_buf box = {0};
+		rc = st_segbox_seal(st->keys, day, out->p, out->len, &box);
+		if (!rc)
+			rc = write_file_at(st->segfd, tmp, box.p, box.len);
+		st_buf_done(&box);
+	} else {
+		rc = write_file_at(st->segfd, tmp, out->p, out->len);
+	}
 	if (!rc)
 		*ret = di;
 out:
@@ -729,6 +747,7 @@ static const char *const vstatus_names[] = {
 	[ST_V_EXTRA] = "extra",
 	[ST_V_CHAIN] = "chain",
 	[ST_V_UNCOMMITTED] = "uncommitted",
+	[ST_V_NOKEY] = "nokey",
 };
 
 const char *st_vstatus_name(enum st_vstatus v)
@@ -741,6 +760,8 @@ const char *st_vstatus_name(enum st_vstatus v)
 struct vfile {
 	int32_t day;
 	bool exists, hashed;
+	int boxed;       /* encrypted: 0 no, else 0 after a good open or the error */
+	uint32_t key_id; /* encrypted: the key it needs */
 	uint64_t size;
 	uint8_t sha[32]; /* of the whole file */
 	int32_t hdr_day; /* INT32_MIN: header unreadable */
@@ -778,6 +799,38 @@ static struct vfile *vfile_find(struct verifier *v, int32_t day)
 		if (v->files[i].day == day)
 			return &v->files[i];
 	return NULL;
+}
+
+/* An encrypted segment file: decrypt with the handle's keys (which also
+ * authenticates it) and hash the plaintext, which is what the seal
+ * covers; without its key, note which key it needs. */
+static int scan_boxed(struct verifier *v, int fd, struct vfile *f)
+{
+	struct st_buf b = {0};
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc = seg_read(fd, f->size, &b);
+	if (rc) {
+		st_buf_done(&b);
+		return rc;
+	}
+	rc = st_segbox_open(v->st->keys, f->day, b.p, b.len, &plain, &plen, &f->key_id);
+	st_buf_done(&b);
+	if (rc == -ENOMEM || rc == -EIO)
+		return rc;
+	f->boxed = rc ? rc : 1;
+	if (rc)
+		return 0;
+	unsigned hver;
+	int32_t hday;
+	if (st_seg_any_hdr(plain, plen, &hver, &hday) == ST_DEC_OK)
+		f->hdr_day = hday;
+	f->size = plen;
+	rc = sha256_mem(plain, plen, f->sha);
+	st_segbox_free(plain, plen);
+	if (!rc)
+		f->hashed = true;
+	return rc;
 }
 
 /* List seg/: size and header day of every segment file. */
@@ -823,6 +876,13 @@ static int files_scan(struct verifier *v)
 		int32_t hday;
 		unsigned hver;
 		ssize_t hn = pread(fd, hdr, sizeof(hdr), 0);
+		if (hn >= 4 && st_segbox_is(hdr, (size_t)hn)) {
+			rc = scan_boxed(v, fd, f);
+			close(fd);
+			if (rc)
+				break;
+			continue;
+		}
 		/* either version: a sealed (v2) file or a version 1 one */
 		if (hn >= (ssize_t)ST_SEG_HDR_LEN &&
 		    st_seg_any_hdr(hdr, (size_t)hn, &hver, &hday) == ST_DEC_OK)
@@ -983,6 +1043,25 @@ static int check_sealed(struct verifier *v, uint32_t i)
 		return report(v, &it);
 	}
 	it.size_found = f->size;
+	if (f->boxed < 0) {
+		if (f->boxed == -ENOKEY) {
+			snprintf(detail, sizeof(detail),
+				 "encrypted with key id %u, which is not in the key file (or no key "
+				 "file: set RETAIN_KEYS): cannot be verified", f->key_id);
+			it.status = ST_V_NOKEY;
+		} else if (f->boxed == -EBADMSG) {
+			snprintf(detail, sizeof(detail),
+				 "encrypted file (key id %u) fails authentication: bytes changed, "
+				 "wrong key under that id, or another day's file", f->key_id);
+			it.status = ST_V_CHANGED;
+		} else {
+			snprintf(detail, sizeof(detail), "not a valid encrypted segment (%s)",
+				 st_strerror(f->boxed));
+			it.status = ST_V_CHANGED;
+		}
+		it.detail = detail;
+		return report(v, &it);
+	}
 	if (f->hashed && f->size == s->size && memcmp(f->sha, s->sha, 32) == 0) {
 		it.status = ST_V_OK;
 		it.detail = "SHA-256 matches the seal";
@@ -1190,5 +1269,124 @@ out_free:
 	free(v.files);
 	if (!rc && ret_faults)
 		*ret_faults = v.faults;
+	return rc;
+}
+
+/* ---- re-encryption (CRYPT.md "Key rotation") ------------------------------- */
+
+/* One sealed segment under the active key: *changed 0 (already), 1
+ * (re-encrypted), 2 (was in the clear). */
+static int rekey_day(st_store *st, MDB_txn *txn, const struct st_pday *d, int *changed)
+{
+	struct st_buf file = {0}, box = {0};
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	bool heap = false;
+	struct st_seal seal;
+	char name[24], tmp[32];
+	uint8_t sha[32];
+	int rc;
+
+	*changed = 0;
+	seg_name(d->day, name);
+	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat sb;
+	rc = fstat(fd, &sb) != 0 ? -errno : 0;
+	if (!rc)
+		rc = seg_read(fd, (uint64_t)sb.st_size, &file);
+	close(fd);
+	if (rc)
+		goto out;
+	if (st_segbox_is(file.p, file.len)) {
+		uint32_t key, nb;
+		uint64_t pl;
+		rc = st_segbox_info(file.p, file.len, &key, &pl, &nb);
+		if (rc)
+			goto out;
+		if (key == st_keyring_active(st->keys))
+			goto out; /* current */
+		rc = st_segbox_open(st->keys, d->day, file.p, file.len, &plain, &plen, &key);
+		if (rc == -ENOKEY || rc == -EBADMSG)
+			st_crypt_note(rc, d->day, key);
+		if (rc)
+			goto out;
+		heap = true;
+		*changed = 1;
+	} else {
+		plain = file.p;
+		plen = file.len;
+		*changed = 2;
+	}
+	/* the plaintext must be the sealed one: a damaged file is not
+	 * re-encrypted (verify reports it) */
+	rc = st_seal_find(st, txn, d->day, &seal);
+	if (rc == -ENOENT)
+		rc = ST_ECORRUPT;
+	if (!rc && (plen != seal.size || plen != d->ci.size))
+		rc = ST_ECORRUPT;
+	if (!rc)
+		rc = sha256_mem(plain, plen, sha);
+	if (!rc && memcmp(sha, seal.sha, 32) != 0)
+		rc = ST_ECORRUPT;
+	if (!rc)
+		rc = st_segbox_seal(st->keys, d->day, plain, plen, &box);
+	if (rc)
+		goto out;
+	st_seg_rekey_name(d->day, tmp);
+	rc = write_file_at(st->segfd, tmp, box.p, box.len);
+	if (rc)
+		goto out;
+	st_cache_drop_day(st, d->day);
+	if (renameat(st->segfd, tmp, st->segfd, name) != 0) {
+		rc = -errno;
+		unlinkat(st->segfd, tmp, 0);
+	}
+out:
+	if (heap)
+		st_segbox_free(plain, plen);
+	if (file.p)
+		OPENSSL_cleanse(file.p, file.len); /* plaintext when in the clear */
+	st_buf_done(&file);
+	st_buf_done(&box);
+	if (rc)
+		*changed = 0;
+	return rc;
+}
+
+int st_store_rekey(st_store *st, struct st_rekey_report *ret)
+{
+	struct st_rekey_report r = {0};
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (!st->keys)
+		return ST_EINVAL;
+	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < st->ndays && !rc; i++) {
+		const struct st_pday *d = st->days[i];
+		int changed;
+		if (!d->known || !(d->ci.flags & ST_DAY_SEALED2))
+			continue; /* open days and damaged (version 1) seals stay in the clear */
+		rc = rekey_day(st, txn, d, &changed);
+		if (!rc) {
+			if (changed == 1)
+				r.rekeyed++;
+			else if (changed == 2)
+				r.encrypted++;
+			else
+				r.current++;
+		}
+	}
+	mdb_txn_abort(txn);
+	if (r.rekeyed + r.encrypted && fsync(st->segfd) != 0 && !rc)
+		rc = -errno;
+	if (ret)
+		*ret = r;
 	return rc;
 }

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define DEFAULT_BLOCK_RECS 64u
@@ -62,6 +64,15 @@ const char *st_strerror(int err)
 		return "success";
 	if (err >= ST_EBASE && err < ST_ELAST)
 		return err_names[err - ST_EBASE];
+	if (err == -ENOKEY || err == -EBADMSG) {
+		const char *m = st_crypt_noted(err);
+		if (m)
+			return m;
+		return err == -ENOKEY ? "an encrypted sealed segment needs a key the key file does "
+					"not hold (or no key file was given: RETAIN_KEYS)"
+				      : "an encrypted sealed segment failed authentication (changed "
+					"bytes or wrong key)";
+	}
 	if (err < 0 && err > -4096)
 		return strerror(-err);
 	return "unknown error";
@@ -613,6 +624,40 @@ void st_pday_remove(st_store *st, int32_t day)
 	}
 }
 
+/*
+ * Give back the pending buffers of a day with nothing pending (after a
+ * commit): a day's buffers grow to its share of the largest batch, and a
+ * long ingest touches a new day every few batches, so keeping them would
+ * grow the heap with the number of days written (issue 7).  The committed
+ * catalogue entry (d->ci) stays.
+ */
+static void pday_release(struct st_pday *d)
+{
+	st_buf_done(&d->raw);
+	st_buf_done(&d->out);
+	free(d->pb);
+	d->pb = NULL;
+	d->npb = d->cap_pb = 0;
+	d->nrecs = 0;
+	for (unsigned i = 0; i < IX_N; i++) {
+		kv_done(&d->pix[i]);
+		kv_done(&d->plx[i]);
+	}
+}
+
+static size_t kv_mem(const struct st_kvlist *l)
+{
+	return l->arena.cap + l->cap * sizeof(*l->off);
+}
+
+static size_t pday_mem(const struct st_pday *d)
+{
+	size_t n = sizeof(*d) + d->raw.cap + d->out.cap + d->cap_pb * sizeof(*d->pb);
+	for (unsigned i = 0; i < IX_N; i++)
+		n += kv_mem(&d->pix[i]) + kv_mem(&d->plx[i]);
+	return n;
+}
+
 /* Compress the block being filled into d->out. */
 static int pday_seal(st_store *st, struct st_pday *d)
 {
@@ -720,8 +765,13 @@ static int writer_load(st_store *st, MDB_txn *txn)
 			}
 			renamed = true;
 		}
-		if (st->days[i]->ci.flags & ST_DAY_SEALED2)
+		if (st->days[i]->ci.flags & ST_DAY_SEALED2) {
+			/* an interrupted st_store_rekey: the old file is intact */
+			st_seg_rekey_name(st->days[i]->day, tmp);
+			if (unlinkat(st->segfd, tmp, 0) == 0)
+				renamed = true;
 			continue; /* immutable: a longer file is verify's to report */
+		}
 		if (fstatat(st->segfd, name, &sb, 0) == 0 &&
 		    (uint64_t)sb.st_size > st->days[i]->ci.size) {
 			int fd = openat(st->segfd, name, O_WRONLY | O_CLOEXEC);
@@ -823,6 +873,8 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 	st->block_recs = opts.block_recs;
 	st->block_raw_max = BLOCK_RAW_MAX;
 	st->seal_grace = opts.seal_grace_ns > 0 ? opts.seal_grace_ns : ST_SEAL_GRACE_DEFAULT;
+	st->keys = opts.keys;
+	st->sc_heap_max = ST_SCACHE_HEAP_MAX;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		rc = -ENOMEM;
@@ -979,7 +1031,6 @@ static void pending_drop(st_store *st)
 	st->pend_maxdur = 0;
 	st->open_replace = false;
 	kv_clear(&st->popen);
-	kv_clear(&st->pclosed);
 	for (size_t i = 0; i < st->npctr; i++)
 		free(st->pctr[i].name);
 	st->npctr = 0;
@@ -993,7 +1044,6 @@ void st_store_close(st_store *st)
 		(void)st_store_commit(st); /* void API: a failed batch is given up */
 	pending_drop(st);
 	kv_done(&st->popen);
-	kv_done(&st->pclosed);
 	free(st->pctr);
 	for (size_t i = 0; i < st->ndays; i++)
 		pday_free(st->days[i]);
@@ -1061,7 +1111,8 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 	bool lng = dur > (uint64_t)ST_LONG_NS;
 	struct st_kvlist *pix = lng ? d->plx : d->pix;
 	rlen = st_ix_ref(dur, d->ci.nblocks + (uint32_t)d->npb, d->nrecs, late, ref);
-	bool unopen = st->open_replace ? st->popen.n > 0 : st->open_committed > 0;
+	/* a stored or pending open session of the same key must go */
+	bool unopen = st->open_committed > 0 || st->popen.n > 0;
 	if (st_buf_reserve(&d->raw, ST_REC_MAX))
 		return -ENOMEM;
 	for (unsigned i = 0; i < IX_N; i++) {
@@ -1075,7 +1126,7 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 	}
 	if (unopen) {
 		oklen = st_open_key(s, okey);
-		if (kv_reserve(&st->pclosed, oklen, 0))
+		if (kv_reserve(&st->popen, oklen, 0))
 			return -ENOMEM;
 	}
 
@@ -1097,7 +1148,7 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 		if (klen[i])
 			kv_add(&pix[i], keys[i], klen[i], NULL, 0);
 	if (unopen)
-		kv_add(&st->pclosed, okey, oklen, NULL, 0);
+		kv_add(&st->popen, okey, oklen, NULL, 0);
 	st->pend_closed++;
 	if (dur > st->pend_maxdur)
 		st->pend_maxdur = dur;
@@ -1135,10 +1186,44 @@ int st_store_set_open(st_store *st, const struct rt_session *s, size_t n)
 		}
 		kv_add(&nl, okey, kl, rec, rl);
 	}
-	kv_done(&st->popen);
+	kv_done(&st->popen); /* operations before the new set are superseded */
 	st->popen = nl;
-	kv_clear(&st->pclosed); /* closes before the new set are superseded */
 	st->open_replace = true;
+	return 0;
+}
+
+int st_store_put_open(st_store *st, const struct rt_session *s)
+{
+	uint8_t okey[ST_OPENKEY_MAX], rec[ST_REC_MAX];
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (!s || s->stop_ns != RT_TIME_NONE || st_rec_check(s))
+		return ST_EINVAL;
+	size_t kl = st_open_key(s, okey);
+	size_t rl = st_rec_encode(s, 0, 0, rec);
+	int rc = kv_reserve(&st->popen, kl, rl);
+	if (rc)
+		return rc;
+	kv_add(&st->popen, okey, kl, rec, rl);
+	return 0;
+}
+
+int st_store_del_open(st_store *st, const struct rt_session *s)
+{
+	uint8_t okey[ST_OPENKEY_MAX];
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	if (!s || st_rec_check(s))
+		return ST_EINVAL;
+	if (!st->open_committed && !st->popen.n)
+		return 0; /* nothing stored or pending to delete */
+	size_t kl = st_open_key(s, okey);
+	int rc = kv_reserve(&st->popen, kl, 0);
+	if (rc)
+		return rc;
+	kv_add(&st->popen, okey, kl, NULL, 0);
 	return 0;
 }
 
@@ -1351,25 +1436,8 @@ static int open_delete(st_store *st, MDB_txn *txn, MDB_val *k)
 	return st_mdb_err(mdb_del(txn, st->db[DB_OPEN], k, NULL));
 }
 
-static bool in_sorted_keys(const struct st_kvlist *l, const MDB_val *k)
-{
-	size_t lo = 0, hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		MDB_val mk, md;
-		kv_at(l, mid, &mk, &md);
-		int c = val_cmp(&mk, k);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-/* Replace the stored open set with st->popen minus keys closed since. */
+/* Replace the stored open set with the puts of st->popen that no later
+ * operation deleted. */
 static int open_replace(st_store *st, MDB_txn *txn)
 {
 	struct st_kvlist del = {0};
@@ -1378,9 +1446,9 @@ static int open_replace(st_store *st, MDB_txn *txn)
 	size_t n = 0;
 	int rc;
 
-	kv_sort(&st->pclosed, kv_cmp_key_seq);
 	kv_sort(&st->popen, kv_cmp_key_seq);
-	/* Keep the last of equal keys and drop the closed ones, in place. */
+	/* The last operation on each key decides: keep the puts, in place
+	 * (a retried commit finds the same set). */
 	for (size_t i = 0; i < st->popen.n; i++) {
 		MDB_val k, v, k2, v2;
 		kv_at(&st->popen, i, &k, &v);
@@ -1389,8 +1457,8 @@ static int open_replace(st_store *st, MDB_txn *txn)
 			if (val_cmp(&k, &k2) == 0)
 				continue;
 		}
-		if (in_sorted_keys(&st->pclosed, &k))
-			continue;
+		if (v.mv_size == 0)
+			continue; /* closed or deleted */
 		st->popen.off[n++] = st->popen.off[i];
 	}
 	st->popen.n = n;
@@ -1465,10 +1533,28 @@ static int apply_open(st_store *st, MDB_txn *txn)
 {
 	if (st->open_replace)
 		return open_replace(st, txn);
-	for (size_t i = 0; i < st->pclosed.n; i++) {
-		MDB_val k, v;
-		kv_at(&st->pclosed, i, &k, &v);
-		int rc = open_delete(st, txn, &k);
+	/* Incremental: only the keys operated on since the last commit, the
+	 * last operation on each key deciding (O(changes), not O(open)). */
+	kv_sort(&st->popen, kv_cmp_key_seq);
+	for (size_t i = 0; i < st->popen.n; i++) {
+		MDB_val k, v, k2, v2, cur;
+		kv_at(&st->popen, i, &k, &v);
+		if (i + 1 < st->popen.n) {
+			kv_at(&st->popen, i + 1, &k2, &v2);
+			if (val_cmp(&k, &k2) == 0)
+				continue;
+		}
+		int rc = 0;
+		if (v.mv_size) {
+			rc = mdb_get(txn, st->db[DB_OPEN], &k, &cur);
+			if (rc == 0 && val_cmp(&cur, &v) == 0)
+				continue; /* stored unchanged: keep its index entries */
+			rc = rc == MDB_NOTFOUND ? 0 : st_mdb_err(rc);
+		}
+		if (!rc)
+			rc = open_delete(st, txn, &k);
+		if (!rc && v.mv_size)
+			rc = open_insert(st, txn, &k, &v, &st->wrow);
 		if (rc)
 			return rc;
 	}
@@ -1581,9 +1667,11 @@ static int apply_counters(st_store *st, MDB_txn *txn)
 	return 0;
 }
 
+static void map_trim(st_store *st);
+
 static bool pending_any(const st_store *st)
 {
-	if (st->pend_closed || st->open_replace || st->pclosed.n || st->npctr)
+	if (st->pend_closed || st->open_replace || st->popen.n || st->npctr)
 		return true;
 	return false;
 }
@@ -1651,6 +1739,12 @@ int st_store_commit(st_store *st)
 	st->meta = m;
 	st->open_committed = ms.ms_entries;
 	pending_drop(st);
+	/* Keep the buffers of the day being written only (the next batch
+	 * reuses them); the others go back to the allocator. */
+	for (size_t i = 0; i < st->ndays; i++)
+		if (st->days[i] != st->last_day)
+			pday_release(st->days[i]);
+	map_trim(st);
 	return 0;
 
 out_files:
@@ -1658,7 +1752,79 @@ out_files:
 	return rc;
 }
 
+/*
+ * Drop the catalogue's pages from this process's page tables once the
+ * catalogue has grown by ST_MAP_TRIM bytes since the last time.  LMDB reads
+ * through a read-only shared map of the file: every page a commit touches
+ * stays resident in the process (RssFile) although it is clean page cache,
+ * so a writer's resident size would grow with the catalogue (issue 7).
+ * MADV_DONTNEED on a shared file map only unmaps: the next access faults
+ * the page back in from the page cache, unchanged.  No query is running
+ * (one thread per handle) and LMDB keeps no pointer into the map between
+ * calls.  LMDB does not give the map's address (MDB_envinfo.me_mapaddr is
+ * set with MDB_FIXEDMAP only): it is the mapping of the catalogue file of
+ * the map's size in /proc/self/maps, looked up at each trim (a reader's
+ * mdb_env_set_mapsize may move it).
+ */
+static void *map_find(st_store *st, size_t len)
+{
+	struct stat sb;
+	int fd;
+	if (mdb_env_get_fd(st->env, &fd) || fstat(fd, &sb))
+		return NULL;
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return NULL;
+	char line[4096 + 256];
+	void *ret = NULL;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned maj, min;
+		char perm[8];
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perm, &off, &maj, &min,
+			   &ino) != 7)
+			continue;
+		if (ino == (unsigned long)sb.st_ino && makedev(maj, min) == sb.st_dev &&
+		    off == 0 && hi - lo == len)
+			ret = (void *)(uintptr_t)lo;
+	}
+	fclose(f);
+	return ret;
+}
+
+static void map_trim(st_store *st)
+{
+	MDB_envinfo ei;
+	MDB_stat es;
+	if (mdb_env_info(st->env, &ei) || mdb_env_stat(st->env, &es))
+		return;
+	uint64_t used = ((uint64_t)ei.me_last_pgno + 1) * es.ms_psize;
+	if (used < st->map_trimmed + ST_MAP_TRIM && used >= st->map_trimmed)
+		return;
+	st->map_trimmed = used;
+	void *map = map_find(st, ei.me_mapsize);
+	if (map && used <= ei.me_mapsize)
+		(void)madvise(map, (size_t)used, MADV_DONTNEED); /* advice only */
+}
+
 /* ---- statistics, counters, open sessions ----------------------------------------- */
+
+size_t st_store_mem_bytes(const st_store *st)
+{
+	size_t n = sizeof(*st) + st->cap_days * sizeof(*st->days);
+	for (size_t i = 0; i < st->ndays; i++)
+		n += pday_mem(st->days[i]);
+	n += kv_mem(&st->popen);
+	n += st->cap_pctr * sizeof(*st->pctr);
+	for (size_t i = 0; i < st->npctr; i++)
+		n += strlen(st->pctr[i].name) + 1;
+	for (unsigned i = 0; i < ST_BCACHE_N; i++)
+		n += st->bc[i].raw.cap + st->bc[i].cap * (sizeof(uint32_t) + sizeof(int64_t));
+	n += st->comp.cap;
+	if (st->dbic)
+		n += ST_DBIC_N * sizeof(*st->dbic);
+	return n;
+}
 
 static int rtxn_fresh(st_store *st, MDB_txn **ret)
 {

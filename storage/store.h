@@ -59,6 +59,18 @@
  * compact indexes; the day's LMDB partitions are dropped in the seal
  * transaction.  Byte layouts and magic numbers: storage/FORMAT.md.
  *
+ * Memory (issue 7): a writer handle's heap is proportional to the pending
+ * batch (sessions put since the last commit: their encoded records, index
+ * entries and compressed blocks) plus the buffers of the one day written
+ * last (its share of the largest batch, reused by the next), the pending
+ * open-session set (proportional to the open sessions given to
+ * st_store_set_open()), and a fixed cost per catalogued day (its committed
+ * catalogue entry, about 1 KiB) and for the read caches (ST_BCACHE_N
+ * decompressed blocks).  It does not grow with the number of sessions
+ * stored: after a commit the buffers of every other day are freed.  Sealed
+ * segments and the LMDB map are memory-mapped files (page cache, not heap).
+ * st_store_mem_bytes() reports the heap part.
+ *
  * Threading: one st_store handle, one thread.  Readers in other processes
  * may open the same store read-only concurrently (LMDB MVCC).
  *
@@ -90,7 +102,10 @@ enum st_err {
 	ST_ELAST
 };
 
-/** Human-readable message for any return value of this module. */
+/** Human-readable message for any return value of this module.  For
+ *  -ENOKEY and -EBADMSG (an encrypted sealed segment without its key, or
+ *  failing authentication) the message names the segment and the key id
+ *  of the last such failure of the calling thread. */
 const char *st_strerror(int err);
 
 enum st_open_flags {
@@ -131,6 +146,13 @@ struct st_open_opts {
 	 *  seals sooner; sessions that arrive for a sealed day are stored in
 	 *  the first unsealed day's segment (see st_store_seal()). */
 	int64_t seal_grace_ns;
+	/** Encryption at rest (storage/CRYPT.md): the keyring, borrowed (it
+	 *  must outlive the handle); NULL = none.  A writable handle with keys
+	 *  writes every new sealed segment encrypted under the active key;
+	 *  any handle with keys reads encrypted sealed segments whose key it
+	 *  holds.  Without it, reading an encrypted segment fails with
+	 *  -ENOKEY (st_strerror names the segment and the key id). */
+	const struct st_keyring *keys;
 };
 
 #define ST_SEAL_GRACE_DEFAULT (86400LL * 1000000000LL)
@@ -166,10 +188,35 @@ int st_store_put_closed(st_store *st, const struct rt_session *s);
  * checkpoints.  Open sessions are keyed by (nas_ip, session_id): of two
  * given with the same key the later one is kept.  Sessions stored
  * unchanged since the last set keep their index entries (cheap checkpoint).
+ * Supersedes the open-session operations of the pending batch before it
+ * (st_store_put_open, st_store_del_open, closes).  Costs O(open): for
+ * checkpoints of the changed sessions only, see st_store_put_open().
  * @return 0, ST_EINVAL (a session is closed or invalid: nothing changes),
  *         ST_EREADONLY, -ENOMEM
  */
 int st_store_set_open(st_store *st, const struct rt_session *s, size_t n);
+
+/**
+ * Store or replace one open session (keyed by nas_ip, session_id), with
+ * the next commit: the incremental form of st_store_set_open(), for
+ * checkpoints that hand over only the sessions changed since the last one
+ * (cost proportional to those, not to every open session).  Operations
+ * on one key take effect in call order (put, close by
+ * st_store_put_closed(), st_store_del_open(), and a later
+ * st_store_set_open() supersedes them all).  A session stored unchanged
+ * keeps its index entries.
+ * @return 0, ST_EINVAL (s closed or invalid: nothing changes),
+ *         ST_EREADONLY, -ENOMEM
+ */
+int st_store_put_open(st_store *st, const struct rt_session *s);
+
+/**
+ * Delete the stored open session with the key (nas_ip, session_id) of s,
+ * if any, with the next commit (a session that left the open set without
+ * a close record).  Only the key fields of s are used.
+ * @return 0, ST_EINVAL (s invalid), ST_EREADONLY, -ENOMEM
+ */
+int st_store_del_open(st_store *st, const struct rt_session *s);
 
 /**
  * Add `delta` to the persistent counter `name` (e.g. "radius.rejected"),
@@ -258,6 +305,14 @@ int st_store_stats(st_store *st, struct st_stats *ret);
 int st_store_counters(st_store *st, int (*fn)(void *ctx, const char *name, uint64_t v),
 		      void *ctx);
 
+/**
+ * Heap bytes held by the handle's own buffers (capacities, not lengths):
+ * pending batch, per-day writer state, pending open set and counters,
+ * block cache.  Excludes memory-mapped files and the zstd/LMDB/OpenSSL
+ * contexts (fixed size).  See "Memory" in the design note above.
+ */
+size_t st_store_mem_bytes(const st_store *st);
+
 /** Visit every stored open session (to resume tracking). */
 int st_store_open_sessions(st_store *st, st_row_fn fn, void *ctx);
 
@@ -322,6 +377,8 @@ enum st_vstatus {
 			       no commit references (a crash between writing
 			       a new day's first blocks and their commit); the
 			       next writable open removes it */
+	ST_V_NOKEY,      /**< sealed, encrypted under a key the handle does
+			      not hold: not verifiable (a fault) */
 };
 
 /** Whether a verification status is a fault (everything but ok, expired
@@ -361,5 +418,23 @@ struct st_verify_item {
  */
 int st_store_verify(st_store *st, int (*fn)(void *ctx, const struct st_verify_item *it),
 		    void *ctx, uint64_t *ret_faults);
+
+/** Counts of st_store_rekey(). */
+struct st_rekey_report {
+	uint32_t rekeyed;   /**< re-encrypted under the active key */
+	uint32_t encrypted; /**< were in the clear, now encrypted */
+	uint32_t current;   /**< already under the active key */
+};
+
+/**
+ * Re-encrypt every sealed segment that is not under the active key of the
+ * handle's keyring (and encrypt the ones in the clear): decrypt, check the
+ * plaintext against its seal (SHA-256), write the new file, fsync, rename
+ * over the old one.  The seals do not change (they cover the plaintext).
+ * @return 0, ST_EREADONLY, ST_EINVAL (no keyring), -ENOKEY / -EBADMSG (a
+ *         segment cannot be opened: nothing more is changed), ST_ECORRUPT
+ *         (a plaintext differs from its seal), -errno
+ */
+int st_store_rekey(st_store *st, struct st_rekey_report *ret);
 
 #endif /* ST_STORE_H */

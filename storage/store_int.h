@@ -192,7 +192,10 @@ struct st_scache {
 	uint8_t *map;
 	size_t len;
 	struct st_sealed *s;
+	bool heap; /* map is decrypted plaintext on the heap (wiped when dropped) */
 };
+/* Decrypted sealed segments kept in memory, in bytes (LRU beyond it). */
+#define ST_SCACHE_HEAP_MAX (256u << 20)
 
 struct st_store {
 	char *dir;
@@ -218,6 +221,9 @@ struct st_store {
 	unsigned fdc_next;
 	struct st_scache sc[ST_SCACHE_N];
 	uint64_t sc_clock;
+	uint64_t sc_heap; /* bytes of heap entries of sc */
+	uint64_t sc_heap_max; /* ST_SCACHE_HEAP_MAX (tests lower it) */
+	const struct st_keyring *keys; /* borrowed (st_open_opts.keys) */
 	struct rt_session row;
 
 	/* writing */
@@ -231,14 +237,24 @@ struct st_store {
 	struct st_pday *last_day;
 	uint64_t pend_closed;
 	uint64_t pend_maxdur;
+	/* popen starts with the set given to st_store_set_open(): the stored
+	 * open sessions not put again are deleted at commit */
 	bool open_replace;
-	struct st_kvlist popen;   /* pending open set (key, record) */
-	struct st_kvlist pclosed; /* open keys closed since (key, empty) */
+	/* pending open-table operations in call order: (open key, record)
+	 * stores an open session (st_store_set_open, st_store_put_open),
+	 * (open key, empty) deletes it (a close, st_store_del_open); of the
+	 * operations on one key the last one wins */
+	struct st_kvlist popen;
 	uint64_t open_committed;  /* entries of DB_OPEN as committed */
 	struct st_pctr *pctr;
 	size_t npctr, cap_pctr;
 	struct rt_session wrow; /* scratch of the write path */
+	uint64_t map_trimmed;   /* catalogue size at the last map_trim() */
 };
+
+/* The writer unmaps the catalogue's pages each time it grew by this much
+ * (store.c map_trim(): bounds the resident mapped pages, issue 7). */
+#define ST_MAP_TRIM (2u << 20)
 
 /* ---- store.c ------------------------------------------------------------- */
 
@@ -327,10 +343,19 @@ int st_seg_fd(st_store *st, int32_t day, int *ret_fd);
  *  cached in the handle; size must be `size`). */
 int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **ret);
 void st_scache_done(st_store *st);
+/** Remember (per thread) which segment and key id an -ENOKEY / -EBADMSG
+ *  was about, for st_strerror. */
+void st_crypt_note(int err, int32_t day, uint32_t key_id);
+/** The note of st_crypt_note for err, or NULL. */
+const char *st_crypt_noted(int err);
 
 /* ---- seal.c: conversion --------------------------------------------------- */
 /** Name of the temporary file a sealed segment is written to before its
  *  catalogue switch ("YYYY-MM-DD.seg.v2"). */
 void st_seg2_tmp_name(int32_t day, char name[32]);
+/** Name st_store_rekey() writes a re-encrypted file to before renaming it
+ *  over the sealed segment ("YYYY-MM-DD.seg.rk"); a writable open removes
+ *  a leftover. */
+void st_seg_rekey_name(int32_t day, char name[32]);
 
 #endif /* ST_STORE_INT_H */

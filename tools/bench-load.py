@@ -15,6 +15,9 @@ ingest process is killed at the end of the window (its store is scratch).
   events_per_s         mean over the window (parallel run)
   events_per_s_min_5s  the slowest 5 s window
   rss_mb_10s, rss_mb_end, rss_growth_pct  (flat = growth < 5 % after 10 s),
+  rss_mb_peak_10_20s, rss_mb_peak_last_10s, rss_peak_growth_pct: the same
+      with the peaks of those windows (a commit's batch comes and goes
+      between two single samples),
       and the same split into RssAnon (heap: tracker, caches, batches) and
       RssFile (pages of the store's memory-mapped LMDB files)
   baseline_events_per_s, speedup  (one thread, same capture, same run)
@@ -151,6 +154,15 @@ def summarize(samples, seconds):
     def growth(i):
         return round(100 * (rss_end[i] - at10[3][i]) / at10[3][i], 2) if at10 else None
 
+    # Peaks: a commit's batch (pending records, LMDB dirty pages) comes and
+    # goes, so one sample at 10 s and one at the end can differ by a batch
+    # either way; the peak of 10-20 s against the peak of the last 10 s
+    # shows growth without that phase noise.
+    early = [x[3][0] for x in s if 10.0 <= x[0] <= 20.0]
+    late = [x[3][0] for x in s if x[0] >= t_end - 10.0]
+    peak_growth = (round(100 * (max(late) - max(early)) / max(early), 2)
+                   if early and late and t_end >= 30.0 else None)
+
     return {
         "seconds": round(t_end, 1),
         "events": ev_end,
@@ -159,6 +171,9 @@ def summarize(samples, seconds):
         "rss_mb_10s": round(at10[3][0], 1) if at10 else None,
         "rss_mb_end": round(rss_end[0], 1),
         "rss_growth_pct": growth(0),
+        "rss_mb_peak_10_20s": round(max(early), 1) if early else None,
+        "rss_mb_peak_last_10s": round(max(late), 1) if late else None,
+        "rss_peak_growth_pct": peak_growth,
         "rss_anon_mb_10s": round(at10[3][1], 1) if at10 else None,
         "rss_anon_mb_end": round(rss_end[1], 1),
         "rss_anon_growth_pct": growth(1),
@@ -178,7 +193,8 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--baseline-seconds", type=float, default=None,
-                    help="one-thread run length (default: --seconds)")
+                    help="one-thread run length (default: --seconds; 0: skip it, "
+                         "e.g. to watch memory of the parallel run only)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--nostore-seconds", type=float, default=None,
                     help="length of the control run without the store (default: "
@@ -209,8 +225,10 @@ def main():
                 "--threads", str(threads), "--progress", "-q"]
 
     load0 = os.getloadavg()[0]
-    base = summarize(run("1 thread", ingest(stem + ".store1", 1), stem + ".store1", base_s),
-                     base_s)
+    base = None
+    if base_s > 0:
+        base = summarize(run("1 thread", ingest(stem + ".store1", 1), stem + ".store1",
+                             base_s), base_s)
     par = summarize(run(f"{a.threads} threads", ingest(stem + ".store2", a.threads),
                         stem + ".store2", a.seconds), a.seconds)
     nostore = None
@@ -220,7 +238,7 @@ def main():
                                 [f"{a.build}/tools/bench-load-nostore", cap, secrets, st,
                                  str(a.threads)], st, nostore_s), nostore_s)
     load1 = os.getloadavg()[0]
-    if not base or not par:
+    if (base_s > 0 and not base) or not par:
         print("tools/bench load: an ingest run gave no samples", file=sys.stderr)
         return 1
     out = {
@@ -233,6 +251,9 @@ def main():
         "rss_mb_10s": par["rss_mb_10s"],
         "rss_mb_end": par["rss_mb_end"],
         "rss_growth_pct": par["rss_growth_pct"],
+        "rss_mb_peak_10_20s": par["rss_mb_peak_10_20s"],
+        "rss_mb_peak_last_10s": par["rss_mb_peak_last_10s"],
+        "rss_peak_growth_pct": par["rss_peak_growth_pct"],
         "rss_anon_mb_10s": par["rss_anon_mb_10s"],
         "rss_anon_mb_end": par["rss_anon_mb_end"],
         "rss_anon_growth_pct": par["rss_anon_growth_pct"],
@@ -241,10 +262,10 @@ def main():
         "open_sessions_10s": par["open_sessions_10s"],
         "open_sessions_end": par["open_sessions_end"],
         "window_s": par["seconds"],
-        "baseline_events_per_s": base["events_per_s"],
-        "speedup": round(par["events_per_s"] / base["events_per_s"], 3),
+        "baseline_events_per_s": base["events_per_s"] if base else None,
+        "speedup": round(par["events_per_s"] / base["events_per_s"], 3) if base else None,
         "cpu_bound_events_per_s": par["cpu_bound_events_per_s"],
-        "baseline_cpu_bound_events_per_s": base["cpu_bound_events_per_s"],
+        "baseline_cpu_bound_events_per_s": base["cpu_bound_events_per_s"] if base else None,
         "thread_cpu_s": par["thread_cpu_s"],
         "baseline": base,
         "no_store_control": nostore,

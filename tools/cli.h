@@ -30,6 +30,16 @@ void log_stderr(void *ctx, const char *msg);
  * such as valgrind (tests/cli/test_valgrind.py).
  */
 uint64_t cli_map_size(void);
+struct st_keyring;
+/**
+ * The encryption keys for every store the CLI opens (storage/CRYPT.md):
+ * the key file named by $RETAIN_KEYS, loaded once; NULL when unset.  A
+ * key file that cannot be read, is malformed or may be read by group or
+ * others is a clear error (without key bytes) and exit 1.
+ */
+const struct st_keyring *cli_keys(void);
+/** $RETAIN_KEYS after cli_keys() accepted it, or NULL. */
+const char *cli_keys_path(void);
 /** --store, else $RETAIN_STORE, else NULL. */
 const char *store_from_env(const char *store);
 /** Parse a time option or exit 1 naming the option. */
@@ -46,5 +56,6 @@ int cmd_registry(int argc, char **argv);
 int cmd_audit_replay(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 
 #endif

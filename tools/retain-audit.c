@@ -98,7 +98,7 @@ static int load(const char *dir, struct set *set, int64_t *ret_horizon)
 {
 	st_store *st;
 	int rc = st_store_open_with(dir, ST_OPEN_RDONLY,
-				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
+				    &(struct st_open_opts){.map_size = cli_map_size(), .keys = cli_keys()}, &st);
 	if (rc)
 		return rc;
 	struct st_query q = {.kind = ST_Q_ALL, .from_ns = INT64_MIN, .to_ns = INT64_MAX};
@@ -292,6 +292,7 @@ int cmd_audit_replay(int argc, char **argv)
 	struct ctl_ingest_opts o;
 	ctl_ingest_opts_default(&o);
 	o.map_size = cli_map_size();
+	o.keys_path = cli_keys_path();
 	o.store_dir = dir;
 	o.secrets_path = secrets;
 	o.line_map_path = line_map;

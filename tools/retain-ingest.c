@@ -165,6 +165,7 @@ int cmd_ingest(int argc, char **argv)
 
 	ctl_ingest_opts_default(&o);
 	o.map_size = cli_map_size();
+	o.keys_path = cli_keys_path();
 	while ((c = getopt_long(argc, argv, "s:k:j:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -77,7 +77,7 @@ static int run_query(const char *store, const struct st_query *q, enum ctl_fmt f
 {
 	st_store *st;
 	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
-				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
+				    &(struct st_open_opts){.map_size = cli_map_size(), .keys = cli_keys()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;
@@ -120,7 +120,7 @@ static int run_lawful_query(const char *store, const struct st_query *q, enum ct
 				"this query with them as null\n", prog);
 	st_store *st;
 	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
-				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
+				    &(struct st_open_opts){.map_size = cli_map_size(), .keys = cli_keys()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;

@@ -737,7 +737,7 @@ static int reg_report(const struct reg_opts *o)
 		die_usage("registry ", "report: --format is text or json");
 	st_store *st;
 	int rc = st_store_open_with(o->store, ST_OPEN_RDONLY,
-				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
+				    &(struct st_open_opts){.map_size = cli_map_size(), .keys = cli_keys()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, o->store, st_strerror(rc));
 		return EXIT_RUNTIME;

@@ -72,7 +72,7 @@ int cmd_stats(int argc, char **argv)
 		die_usage("stats ", "--store DIR is required");
 	st_store *st;
 	int rc = st_store_open_with(store, ST_OPEN_RDONLY,
-				    &(struct st_open_opts){.map_size = cli_map_size()}, &st);
+				    &(struct st_open_opts){.map_size = cli_map_size(), .keys = cli_keys()}, &st);
 	if (rc) {
 		fprintf(stderr, "%s: store %s: %s\n", prog, store, st_strerror(rc));
 		return EXIT_RUNTIME;

@@ -35,7 +35,10 @@ static const char verify_help[] =
 	"and the blocks of every open segment.  Prints one line per segment:\n"
 	"ok, expired, or the fault: changed, missing, truncated, reordered (holds\n"
 	"another segment's bytes), extra (unknown file), chain (catalogue or\n"
-	"MANIFEST disagree), naming the segment.\n"
+	"MANIFEST disagree), nokey (encrypted under a key RETAIN_KEYS does not hold:\n"
+	"cannot be verified, the key id is named), naming the segment.  With\n"
+	"RETAIN_KEYS, encrypted segments are decrypted (authenticated) and their\n"
+	"plaintext checked against the seal (storage/CRYPT.md).\n"
 	"--no-seal checks without sealing (and without the writer lock: it may run\n"
 	"beside ingest).  If another process holds the store, verify does not seal.\n"
 	"--audit also checks the hash chain of the query audit log (DIR/audit.log)\n"
@@ -105,7 +108,8 @@ static int print_item(void *ctx, const struct st_verify_item *it)
 static int check_store(const struct verify_opts *vo, struct vout *out, uint64_t *ret_faults)
 {
 	st_store *st = NULL;
-	struct st_open_opts oo = {.seal_grace_ns = vo->grace, .map_size = cli_map_size()};
+	struct st_open_opts oo = {.seal_grace_ns = vo->grace, .map_size = cli_map_size(),
+				  .keys = cli_keys()};
 	int rc = -EBUSY;
 
 	if (vo->seal)

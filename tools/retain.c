@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "crypt.h"
 #include "ingest.h"
 #include "output.h"
 #include "store.h"
@@ -54,6 +55,43 @@ uint64_t cli_map_size(void)
 	if (errno || *end || v[0] == '-' || mb < 1 || mb > (1ull << 24))
 		return 0;
 	return (uint64_t)mb << 20;
+}
+
+static struct st_keyring *keys;
+
+static void keys_free(void)
+{
+	st_keyring_free(keys);
+	keys = NULL;
+}
+
+const struct st_keyring *cli_keys(void)
+{
+	static bool loaded;
+	const char *path = getenv("RETAIN_KEYS");
+	if (loaded || !path || !*path)
+		return keys;
+	char err[256] = "";
+	int rc = st_keyring_load(path, &keys, err, sizeof(err));
+	if (rc) {
+		if (err[0] && strstr(err, path))
+			fprintf(stderr, "%s: %s (RETAIN_KEYS)\n", prog, err);
+		else if (err[0])
+			fprintf(stderr, "%s: %s (RETAIN_KEYS=%s)\n", prog, err, path);
+		else
+			fprintf(stderr, "%s: key file %s (RETAIN_KEYS): %s\n", prog, path,
+				strerror(-rc));
+		exit(EXIT_USAGE);
+	}
+	loaded = true;
+	atexit(keys_free);
+	return keys;
+}
+
+const char *cli_keys_path(void)
+{
+	const char *path = getenv("RETAIN_KEYS");
+	return cli_keys() && path ? path : NULL;
 }
 
 const char *store_from_env(const char *store)
@@ -97,6 +135,7 @@ static const char main_help[] =
 	"  audit replay CAPTURE...   rebuild sessions from captures, compare with the store\n"
 	"  audit log|verify    the audit log of lawful queries; check its hash chain\n"
 	"  verify              seal finished days, check segment hashes and chain\n"
+	"  rekey               re-encrypt sealed segments under the active key\n"
 	"  version             print the version\n"
 	"\n"
 	"'retain COMMAND --help' describes each command.\n";
@@ -127,6 +166,8 @@ int main(int argc, char **argv)
 		return cmd_audit(argc, argv);
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(argc, argv);
+	if (strcmp(cmd, "rekey") == 0)
+		return cmd_rekey(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("retain %s\n", RETAIN_VERSION);
 		return 0;

@@ -124,7 +124,11 @@ static inline void t_root_init(int argc, char **argv)
 
 static inline void t_path(char *buf, size_t n, const char *name)
 {
-	snprintf(buf, n, "%s/%s", t_root, name);
+	int len = snprintf(buf, n, "%s/%s", t_root, name);
+	if (len < 0 || (size_t)len >= n) {
+		fprintf(stderr, "t_path: %s/%s is too long\n", t_root, name);
+		exit(1);
+	}
 }
 
 static int t_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
