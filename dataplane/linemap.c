@@ -69,17 +69,6 @@ static void trim(const char **p, size_t *n)
 		(*n)--;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static enum dp_linemap_fail parse_value(const char *p, size_t n, struct rt_text *out)
 {
 	if (n == 0)
@@ -94,7 +83,7 @@ static enum dp_linemap_fail parse_value(const char *p, size_t n, struct rt_text 
 		if (n / 2 > RT_TEXT_MAX)
 			return DP_LINEMAP_VALUE_TOO_LONG;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+			int hi = rt_hexval(p[i]), lo = rt_hexval(p[i + 1]);
 			if (hi < 0 || lo < 0)
 				return DP_LINEMAP_BAD_HEX;
 			out->v[i / 2] = (char)(hi << 4 | lo);

@@ -61,17 +61,6 @@ const char *rt_auth_name(unsigned auth)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads 12 hex digits from s, skipping separators at the positions the
  * spelling allows (sep_every digits, separator sep). */
 static bool mac_digits(const char *s, unsigned len, unsigned sep_every, char sep,
@@ -84,11 +73,11 @@ static bool mac_digits(const char *s, unsigned len, unsigned sep_every, char sep
 		if (sep_every && digits > 0 && digits < 12 && digits % sep_every == 0 &&
 		    s[i] == sep) {
 			/* a separator must be followed by a digit */
-			if (i + 1 >= len || hexval(s[i + 1]) < 0)
+			if (i + 1 >= len || rt_hexval(s[i + 1]) < 0)
 				return false;
 			continue;
 		}
-		int v = hexval(s[i]);
+		int v = rt_hexval(s[i]);
 		if (v < 0 || digits >= 12)
 			return false;
 		if (digits % 2 == 0)

@@ -143,6 +143,18 @@ const char *rt_auth_name(unsigned auth);
  */
 bool rt_mac_parse(const char *s, unsigned len, uint8_t ret_mac[6]);
 
+/** Value of a hex digit (either case), or -1. */
+static inline int rt_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /** Copy at most RT_TEXT_MAX bytes into t. */
 void rt_text_set(struct rt_text *t, const void *v, unsigned len);
 

@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "cursor.h"
+#include "session.h"
 #include "store.h"
 
 #define BOX_NONCE_LEN 12u
@@ -42,17 +43,6 @@ static void errf(char *err, size_t errlen, unsigned line, const char *what)
 {
 	if (err && errlen)
 		snprintf(err, errlen, "key file line %u: %s", line, what);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static bool is_space(char c)
@@ -91,7 +81,7 @@ static int parse_line(const char *p, size_t n, struct st_key *ret, const char **
 	while (i < n && is_space(p[i]))
 		i++;
 	size_t h0 = i;
-	while (i < n && hexval((unsigned char)p[i]) >= 0)
+	while (i < n && rt_hexval((char)p[i]) >= 0)
 		i++;
 	if (i - h0 != 2 * ST_KEY_LEN) {
 		*why = "the key must be exactly 64 hex digits (32 bytes)";
@@ -105,8 +95,8 @@ static int parse_line(const char *p, size_t n, struct st_key *ret, const char **
 	}
 	ret->id = (uint32_t)id;
 	for (unsigned b = 0; b < ST_KEY_LEN; b++)
-		ret->k[b] = (uint8_t)(hexval((unsigned char)p[h0 + 2 * b]) << 4 |
-				      hexval((unsigned char)p[h0 + 2 * b + 1]));
+		ret->k[b] = (uint8_t)(rt_hexval((char)p[h0 + 2 * b]) << 4 |
+				      rt_hexval((char)p[h0 + 2 * b + 1]));
 	return 0;
 }
 
