@@ -14,6 +14,7 @@
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "l2tp.h"
+#include "ppp.h"
 
 #include <assert.h>
 #include <string.h>
@@ -364,16 +365,13 @@ static enum dp_l2tp_fail decode_ppp(struct dp_cur *c, struct dp_l2tp *o)
 
 	if (dp_cur_peek_u8(c, 0, &b0) && b0 == 0xff && dp_cur_peek_u8(c, 1, &b1) && b1 == 0x03)
 		dp_cur_skip(c, 2);
-	if (!dp_cur_u8(c, &b0))
+	switch (dp_ppp_read_protocol(c, &o->ppp_protocol)) {
+	case DP_PPP_PROTO_OK:
+		break;
+	case DP_PPP_PROTO_TRUNC:
 		return DP_L2TP_PPP_TRUNC;
-	if (b0 & 1) {
-		o->ppp_protocol = b0;
-	} else {
-		if (!dp_cur_u8(c, &b1))
-			return DP_L2TP_PPP_TRUNC;
-		if (!(b1 & 1))
-			return DP_L2TP_PPP_BAD_PROTOCOL;
-		o->ppp_protocol = (uint16_t)(b0 << 8 | b1);
+	default:
+		return DP_L2TP_PPP_BAD_PROTOCOL;
 	}
 	o->ppp_payload = c->p;
 	o->ppp_len = dp_cur_left(c);

@@ -134,4 +134,29 @@ struct dp_ppp {
  */
 enum dp_ppp_fail dp_ppp_decode(uint16_t protocol, const struct dp_cur *in, struct dp_ppp *ret);
 
+/** Result of dp_ppp_read_protocol(). */
+enum dp_ppp_proto_read { DP_PPP_PROTO_OK, DP_PPP_PROTO_TRUNC, DP_PPP_PROTO_BAD };
+
+/**
+ * Read the PPP protocol field (one octet if Protocol-Field-Compression
+ * shortened it: an odd first octet; else two octets, the second odd; RFC
+ * 1661 section 2) and consume it.  Shared by the PPPoE and L2TP decoders.
+ */
+static inline enum dp_ppp_proto_read dp_ppp_read_protocol(struct dp_cur *c, uint16_t *ret)
+{
+	uint8_t b0 = 0, b1 = 0;
+	if (!dp_cur_u8(c, &b0))
+		return DP_PPP_PROTO_TRUNC;
+	if (b0 & 1) {
+		*ret = b0;
+		return DP_PPP_PROTO_OK;
+	}
+	if (!dp_cur_u8(c, &b1))
+		return DP_PPP_PROTO_TRUNC;
+	if (!(b1 & 1))
+		return DP_PPP_PROTO_BAD;
+	*ret = (uint16_t)(b0 << 8 | b1);
+	return DP_PPP_PROTO_OK;
+}
+
 #endif /* DP_PPP_H */

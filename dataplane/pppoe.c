@@ -9,6 +9,7 @@
  * capped to TAG_LENGTH, and the TR-101 sub-tags one capped to theirs.
  */
 #include "pppoe.h"
+#include "ppp.h"
 
 #include <assert.h>
 #include <string.h>
@@ -244,18 +245,13 @@ static enum dp_pppoe_fail walk_tags(struct dp_cur *c, struct dp_pppoe *o)
  */
 static enum dp_pppoe_fail decode_ppp_proto(struct dp_cur *c, struct dp_pppoe *o)
 {
-	uint8_t b0 = 0, b1 = 0;
-
-	if (!dp_cur_u8(c, &b0))
+	switch (dp_ppp_read_protocol(c, &o->ppp_protocol)) {
+	case DP_PPP_PROTO_OK:
+		break;
+	case DP_PPP_PROTO_TRUNC:
 		return DP_PPPOE_PPP_TRUNC;
-	if (b0 & 1) {
-		o->ppp_protocol = b0;
-	} else {
-		if (!dp_cur_u8(c, &b1))
-			return DP_PPPOE_PPP_TRUNC;
-		if (!(b1 & 1))
-			return DP_PPPOE_PPP_BAD_PROTOCOL;
-		o->ppp_protocol = (uint16_t)(b0 << 8 | b1);
+	default:
+		return DP_PPPOE_PPP_BAD_PROTOCOL;
 	}
 	o->ppp_payload = c->p;
 	o->ppp_len = dp_cur_left(c);
