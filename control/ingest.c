@@ -44,22 +44,32 @@ static void logf_(const struct ctl_ingest_opts *o, const char *fmt, ...)
 
 /*
  * Two threads (--threads 2).  The MD5 of the Request Authenticator is
- * about half of the per-packet cost and a pure function of the bytes and
- * the secrets, so a reader thread reads the captures, copies each burst
- * into a batch buffer and verifies the authenticators of the batch
- * (dp_engine_preverify()); this thread feeds the batch to the engine with
- * the verdicts (dp_engine_frame_verified()) and stores.  The order of the
+ * about half of the per-packet cost and, like the decode of the request,
+ * a pure function of the bytes and the secrets, so both are computed ahead
+ * of the engine (dp_engine_preverify()) and the engine takes them
+ * (dp_engine_frame_preverified()).  A reader thread reads the captures and
+ * copies each burst into a batch buffer; the verdicts of a batch are
+ * shared work: once a batch is published, the reader and this thread
+ * both claim chunks of CHUNK packets from the batch's claim counter and
+ * verify them, so neither core idles while the other is the bottleneck
+ * (reading the file costs the reader about as much as the engine costs
+ * this thread, give or take the machine).  This thread waits only for a
+ * chunk the reader is verifying at that moment.  The order of the
  * packets, and so every record, is that of the one-thread path.
  *
  * Batches go through a single-producer single-consumer ring of RING
  * preallocated buffers: head counts batches published, tail batches given
  * back.  No lock and no allocation per packet or per batch; a thread only
  * sleeps (futex) when the ring is empty or full, and the other wakes it
- * only when it says it is sleeping.
+ * only when it says it is sleeping.  A batch slot is reused only by the
+ * reader (ring_acquire), so the reader may still claim from a batch the
+ * engine has given back: it finds nothing left to claim.
  */
 #define RING 8u                /* power of two */
 #define ARENA (512u << 10)     /* packet bytes per batch (an IP datagram fits) */
 #define PREFETCH 8             /* frames ahead: cache slots prefetched */
+#define CHUNK 8u               /* packets per claim of verification work */
+#define NCHUNK (BURST / CHUNK)
 
 enum batch_kind {
 	B_PKTS,        /* n packets of one capture */
@@ -77,6 +87,10 @@ struct batch {
 	struct dp_pkt pkts[BURST];
 	struct dp_preverified pre[BURST];
 	uint8_t *arena;
+	/* verification shared by both threads (see above) */
+	_Alignas(64) _Atomic uint32_t claim; /* next chunk to claim */
+	unsigned nchunk;
+	_Atomic uint8_t done[NCHUNK];        /* chunk verified (release) */
 };
 
 struct ring {
@@ -160,11 +174,61 @@ static void ring_release(struct ring *r)
 	advance(&r->tail, &r->tail_waiter);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Claim and verify chunks of b until none is left; false if none was. */
+static bool verify_some(const struct dp_engine_cfg *cfg, struct batch *b)
+{
+	bool any = false;
+	for (;;) {
+		uint32_t c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
+		if (c >= b->nchunk)
+			return any;
+		unsigned end = (c + 1) * CHUNK < b->n ? (c + 1) * CHUNK : b->n;
+		for (unsigned k = c * CHUNK; k < end; k++)
+			dp_engine_preverify(cfg, &b->pkts[k], b->linktype, &b->pre[k]);
+		atomic_store_explicit(&b->done[c], 1, memory_order_release);
+		any = true;
+	}
+}
+
+/* Engine side: wait until chunk j of b is verified, verifying unclaimed
+ * chunks meanwhile (in claim order, so j's turn comes first or is taken). */
+static void chunk_wait(const struct dp_engine_cfg *cfg, struct batch *b, unsigned j)
+{
+	while (!atomic_load_explicit(&b->done[j], memory_order_acquire)) {
+		uint32_t c = atomic_load_explicit(&b->claim, memory_order_relaxed);
+		if (c < b->nchunk) {
+			c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
+			if (c < b->nchunk) {
+				unsigned end = (c + 1) * CHUNK < b->n ? (c + 1) * CHUNK : b->n;
+				for (unsigned k = c * CHUNK; k < end; k++)
+					dp_engine_preverify(cfg, &b->pkts[k], b->linktype,
+							    &b->pre[k]);
+				atomic_store_explicit(&b->done[c], 1, memory_order_release);
+			}
+			continue;
+		}
+		cpu_relax();
+	}
+}
+
+/* Publish b, then take a share of its verification. */
 static void publish_pkts(struct ring *r, struct batch *b)
 {
-	for (unsigned k = 0; k < b->n; k++)
-		dp_engine_preverify(&r->cfg, &b->pkts[k], b->linktype, &b->pre[k]);
-	ring_publish(r);
+	b->nchunk = (b->n + CHUNK - 1) / CHUNK;
+	atomic_store_explicit(&b->claim, 0, memory_order_relaxed);
+	for (unsigned j = 0; j < NCHUNK; j++)
+		atomic_store_explicit(&b->done[j], 0, memory_order_relaxed);
+	ring_publish(r); /* sequentially consistent: the stores above first */
+	verify_some(&r->cfg, b);
 }
 
 static void publish_msg(struct ring *r, enum batch_kind kind, const char *fmt, ...)
@@ -294,10 +358,20 @@ static int ingest_threaded(const char *const *captures, size_t n, const struct c
 		enum batch_kind kind = b->kind;
 		if (kind == B_PKTS && !rc) {
 			for (unsigned k = 0; k < b->n; k++) {
-				if (k + PREFETCH < b->n)
-					ctl_pipeline_prefetch(p, &b->pre[k + PREFETCH]);
+				if (k % CHUNK == 0)
+					chunk_wait(&r->cfg, b, k / CHUNK);
+				unsigned ahead = k + PREFETCH;
+				if (ahead < b->n &&
+				    atomic_load_explicit(&b->done[ahead / CHUNK],
+							 memory_order_acquire)) {
+					/* its verdict, written on the other core */
+					const char *v = (const char *)&b->pre[ahead];
+					for (size_t off = 0; off < sizeof(b->pre[0]); off += 64)
+						__builtin_prefetch(v + off);
+					ctl_pipeline_prefetch(p, &b->pre[ahead]);
+				}
 				rc = ctl_pipeline_packet_verified(p, &b->pkts[k], b->linktype,
-								  (enum dp_auth_hint)b->pre[k].hint);
+								  &b->pre[k]);
 				if (rc) {
 					snprintf(err, errlen, "storing sessions: %s",
 						 st_strerror(rc));

@@ -352,9 +352,9 @@ int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype)
 }
 
 int ctl_pipeline_packet_verified(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype,
-				 enum dp_auth_hint hint)
+				 const struct dp_preverified *v)
 {
-	return dp_engine_frame_verified(p->e, pkt, linktype, hint);
+	return dp_engine_frame_preverified(p->e, pkt, linktype, v);
 }
 
 void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v)

@@ -62,10 +62,10 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 /** Feed one packet.  @return 0, or a store error (-ENOSPC, ST_EMAPFULL, ...) */
 int ctl_pipeline_packet(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype);
 
-/** ctl_pipeline_packet() with the authenticator verdict computed ahead by
- * dp_engine_preverify() (see dp_engine_frame_verified()). */
+/** ctl_pipeline_packet() with the verdict and the decoded request computed
+ * ahead by dp_engine_preverify() (see dp_engine_frame_preverified()). */
 int ctl_pipeline_packet_verified(ctl_pipeline *p, const struct dp_pkt *pkt, int linktype,
-				 enum dp_auth_hint hint);
+				 const struct dp_preverified *v);
 
 /** dp_engine_prefetch() on the pipeline's engine. */
 void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v);

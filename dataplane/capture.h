@@ -48,6 +48,25 @@ struct dp_capture {
  */
 int dp_capture_open_file(const char *path, dp_capture **ret, char *err, size_t errlen);
 
+/** dp_capture_open_file_ex() flags */
+#define DP_CAP_LIBPCAP 1u /**< always read through libpcap (tests, fuzzing) */
+#define DP_CAP_DIRECT 2u  /**< O_DIRECT whatever the size (tests); default: files of 256 MiB and more */
+
+/**
+ * dp_capture_open_file() with flags.  Classic pcap files (µs or ns magic,
+ * either byte order, version 2.4) of the link types the decoders know are
+ * read by retain's own reader (capture_pcapd.c: large chunks on an I/O
+ * thread, O_DIRECT for large files, no copy per packet; packet bytes stay
+ * valid until the next call to next(), as for every source); everything
+ * else through libpcap.  The two readers give the same packets and fail
+ * at the same record (tests/dataplane/fuzz_pcap.c compares them).
+ */
+int dp_capture_open_file_ex(const char *path, unsigned flags, dp_capture **ret, char *err,
+			    size_t errlen);
+
+/** capture_pcapd.c: 0 (opened), 1 (not a file it reads: use libpcap), -ENOMEM */
+int dp_pcapd_open(const char *path, unsigned flags, dp_capture **ret);
+
 /**
  * dp_capture_open_file() with the size of the burst buffer chosen: packet
  * bytes of one burst are copied into it, so a burst stops early when it is

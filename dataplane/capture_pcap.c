@@ -264,9 +264,23 @@ out_src:
 	return rc;
 }
 
+int dp_capture_open_file_ex(const char *path, unsigned flags, dp_capture **ret, char *err,
+			    size_t errlen)
+{
+	if (!(flags & DP_CAP_LIBPCAP)) {
+		int rc = dp_pcapd_open(path, flags, ret);
+		if (rc <= 0) {
+			if (rc)
+				set_err(err, errlen, "out of memory", NULL);
+			return rc;
+		}
+	}
+	return dp_capture_open_file_buf(path, 0, ret, err, errlen);
+}
+
 int dp_capture_open_file(const char *path, dp_capture **ret, char *err, size_t errlen)
 {
-	return dp_capture_open_file_buf(path, 0, ret, err, errlen);
+	return dp_capture_open_file_ex(path, 0, ret, err, errlen);
 }
 
 /* The generic close of capture.h; lives with the only backend so far. */

@@ -56,6 +56,7 @@ struct dp_engine {
 	void *ctx;
 	int64_t last_ns;
 	enum dp_auth_hint hint; /* of the frame being processed (frame_verified) */
+	const struct dp_preverified *pre; /* of that frame (frame_preverified), or NULL */
 	struct dp_counters c;
 	struct dp_radius_acct acct; /* scratch, reused per packet */
 	struct dp_acct_msg msg;     /* scratch, reused per packet */
@@ -441,10 +442,17 @@ static int radius_acct(dp_engine *e, const struct rt_addr *src, uint16_t sport, 
 		       size_t len, int64_t capture_ns, bool require_secret,
 		       struct dp_radius_result *res)
 {
-	struct dp_radius_acct *a = &e->acct;
+	const struct dp_radius_acct *a = &e->acct;
+	enum dp_radius_fail fail;
 	res->verdict = DP_V_IGNORED;
-	/* validates the whole packet first, then decodes in place */
-	enum dp_radius_fail fail = dp_radius_decode_acct(p, len, a);
+	if (e->pre && e->pre->decoded && e->pre->payload == p && e->pre->payload_len == len) {
+		/* decoded ahead (dp_engine_preverify()) from these very bytes */
+		a = &e->pre->acct;
+		fail = (enum dp_radius_fail)e->pre->acct_fail;
+	} else {
+		/* validates the whole packet first, then decodes in place */
+		fail = dp_radius_decode_acct(p, len, &e->acct);
+	}
 	if (fail != DP_RADIUS_OK) {
 		e->c.malformed_radius[fail]++;
 		res->verdict = DP_V_MALFORMED;
@@ -569,6 +577,7 @@ static int fragment(dp_engine *e, const struct dp_pkt *p, int linktype)
 	/* a verdict computed ahead is about a whole frame, never about the
 	 * datagram a fragment completes */
 	e->hint = DP_AUTH_UNKNOWN;
+	e->pre = NULL;
 	const uint8_t *ip = p->data;
 	size_t len = p->caplen;
 	if (linktype == DP_LINK_ETHERNET) {
@@ -681,6 +690,17 @@ int dp_engine_frame_verified(dp_engine *e, const struct dp_pkt *p, int linktype,
 	return err;
 }
 
+int dp_engine_frame_preverified(dp_engine *e, const struct dp_pkt *p, int linktype,
+				const struct dp_preverified *v)
+{
+	e->hint = (enum dp_auth_hint)v->hint;
+	e->pre = v;
+	int err = dp_engine_packet(e, p, linktype);
+	e->hint = DP_AUTH_UNKNOWN;
+	e->pre = NULL;
+	return err;
+}
+
 /*
  * The same path as dp_engine_packet() up to the authenticator check, and
  * no further: frame decode, accounting port (tested first there too), an
@@ -692,7 +712,10 @@ void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p
 			 struct dp_preverified *ret)
 {
 	struct dp_frame f;
-	memset(ret, 0, sizeof(*ret));
+	/* not the whole struct: acct is read only when decoded is set */
+	ret->hint = DP_AUTH_UNKNOWN;
+	ret->decoded = 0;
+	ret->dup_tag = ret->replay_tag = 0;
 	if (!cfg->secrets || dp_frame_decode(p->data, p->caplen, linktype, &f) != DP_FRAME_UDP)
 		return;
 	if (!port_in(cfg->acct_ports, cfg->n_acct_ports, f.dport) &&
@@ -702,6 +725,14 @@ void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p
 		return;
 	const struct dp_secret *sec = dp_secrets_lookup(cfg->secrets, &f.src);
 	if (!sec)
+		return;
+	/* decoded here too (what radius_acct() does first), and a malformed
+	 * request is not worth an MD5: the engine stops at the decode */
+	ret->payload = f.payload;
+	ret->payload_len = f.payload_len;
+	ret->acct_fail = (uint8_t)dp_radius_decode_acct(f.payload, f.payload_len, &ret->acct);
+	ret->decoded = 1;
+	if (ret->acct_fail != DP_RADIUS_OK)
 		return;
 	if (!dp_radius_acct_verify(f.payload, f.payload_len, sec->v, sec->len)) {
 		ret->hint = DP_AUTH_INVALID;

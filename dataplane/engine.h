@@ -120,8 +120,13 @@ enum dp_auth_hint {
 /** What dp_engine_preverify() found out about one frame. */
 struct dp_preverified {
 	uint8_t hint;        /**< enum dp_auth_hint */
+	uint8_t decoded;     /**< acct/acct_fail hold the decode of payload */
+	uint8_t acct_fail;   /**< enum dp_radius_fail of that decode */
 	uint64_t dup_tag;    /**< VALID: where the engine's caches will look, for */
 	uint64_t replay_tag; /**< dp_engine_prefetch(); else 0 */
+	const uint8_t *payload; /**< decoded: the Accounting-Request (into the frame) */
+	size_t payload_len;
+	struct dp_radius_acct acct; /**< decoded: dp_radius_decode_acct() of it */
 };
 
 /**
@@ -137,6 +142,9 @@ struct dp_preverified {
  */
 void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p, int linktype,
 			 struct dp_preverified *ret);
+/* (Such a request is also decoded there: `decoded`, `acct_fail`, `acct`,
+ * whose texts point into the frame.  A malformed one gets no verdict: the
+ * engine counts it malformed without verifying.) */
 
 /**
  * Prefetch the duplicate and replay cache slots of a frame a few frames
@@ -156,6 +164,16 @@ void dp_engine_prefetch(const dp_engine *e, const struct dp_preverified *v);
  */
 int dp_engine_frame_verified(dp_engine *e, const struct dp_pkt *p, int linktype,
 			     enum dp_auth_hint hint);
+
+/**
+ * dp_engine_frame_verified() with everything dp_engine_preverify() found
+ * on these bytes: the verdict and the decoded request (the engine does not
+ * decode the request again).  @p v must come from dp_engine_preverify()
+ * on the same frame, at the same address, with this engine's ports and
+ * secrets.  The records are those dp_engine_packet() would give.
+ */
+int dp_engine_frame_preverified(dp_engine *e, const struct dp_pkt *p, int linktype,
+				const struct dp_preverified *v);
 
 /** What became of one RADIUS datagram given to dp_engine_radius(). */
 enum dp_verdict {

@@ -61,32 +61,41 @@ const char *rt_auth_name(unsigned auth)
 	}
 }
 
-/* Reads 12 hex digits from s, skipping separators at the positions the
- * spelling allows (sep_every digits, separator sep). */
-static bool mac_digits(const char *s, unsigned len, unsigned sep_every, char sep,
-		       uint8_t ret_mac[6])
+/* Hex digit values plus one, 0 for anything else (rt_hexval() as a table). */
+static const uint8_t hexv1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/*
+ * 12 hex digits at fixed places: with len 12 + (12 / group - 1), every
+ * group boundary holds exactly one separator `sep` (the spellings
+ * aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff, aabbccddeeff).  Called per
+ * accounting packet by the tracker: a table, no branch per digit.
+ */
+static bool mac_digits(const char *s, unsigned group, char sep, uint8_t ret_mac[6])
 {
 	uint8_t mac[6];
-	unsigned digits = 0;
+	unsigned bad = 0, d = 0;
+	const unsigned char *u = (const unsigned char *)s;
 
-	for (unsigned i = 0; i < len; i++) {
-		if (sep_every && digits > 0 && digits < 12 && digits % sep_every == 0 &&
-		    s[i] == sep) {
-			/* a separator must be followed by a digit */
-			if (i + 1 >= len || rt_hexval(s[i + 1]) < 0)
-				return false;
+	for (unsigned i = 0; d < 12; i++) {
+		if (group && d && d % group == 0 && i == d + d / group - 1) {
+			bad |= u[i] != (unsigned char)sep;
 			continue;
 		}
-		int v = rt_hexval(s[i]);
-		if (v < 0 || digits >= 12)
-			return false;
-		if (digits % 2 == 0)
-			mac[digits / 2] = (uint8_t)(v << 4);
+		unsigned v = hexv1[u[i]];
+		bad |= v == 0;
+		v = (v - 1) & 15;
+		if (d % 2 == 0)
+			mac[d / 2] = (uint8_t)(v << 4);
 		else
-			mac[digits / 2] |= (uint8_t)v;
-		digits++;
+			mac[d / 2] |= (uint8_t)v;
+		d++;
 	}
-	if (digits != 12)
+	if (bad)
 		return false;
 	memcpy(ret_mac, mac, 6);
 	return true;
@@ -96,15 +105,13 @@ bool rt_mac_parse(const char *s, unsigned len, uint8_t ret_mac[6])
 {
 	switch (len) {
 	case 17:
-		if (s[2] == ':')
-			return mac_digits(s, len, 2, ':', ret_mac);
-		if (s[2] == '-')
-			return mac_digits(s, len, 2, '-', ret_mac);
+		if (s[2] == ':' || s[2] == '-')
+			return mac_digits(s, 2, s[2], ret_mac);
 		return false;
 	case 14:
-		return s[4] == '.' && mac_digits(s, len, 4, '.', ret_mac);
+		return mac_digits(s, 4, '.', ret_mac);
 	case 12:
-		return mac_digits(s, len, 0, 0, ret_mac);
+		return mac_digits(s, 0, 0, ret_mac);
 	default:
 		return false;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer target, differential: dp_engine_preverify() +
- * dp_engine_frame_verified() against dp_engine_packet().  Input: one byte
+ * dp_engine_frame_preverified() (the verdict and the decoded request
+ * computed ahead) against dp_engine_packet().  Input: one byte
  * that picks the link type, then a frame.  Two engines (every address
  * has the secret "fuzz-secret") each get the frame twice, one second apart
  * (the second is a retransmission); the one given the verdict computed
@@ -78,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		dp_engine_prefetch(e2, &pv);
 		int r1 = dp_engine_packet(e1, &p, lt);
-		int r2 = dp_engine_frame_verified(e2, &p, lt, (enum dp_auth_hint)pv.hint);
+		int r2 = dp_engine_frame_preverified(e2, &p, lt, &pv);
 		if (r1 != r2)
 			abort();
 	}

@@ -21,6 +21,15 @@
 
 static char tmpdir[] = "/tmp/test_capture_XXXXXX";
 
+/* Each test runs with each reader: libpcap, retain's own (capture_pcapd.c)
+ * through the page cache, and the same with O_DIRECT. */
+static unsigned open_flags;
+
+static int open_cap(const char *path, dp_capture **c, char *err, size_t errlen)
+{
+	return dp_capture_open_file_ex(path, open_flags, c, err, errlen);
+}
+
 /* ---- writing capture files ---- */
 
 struct wbuf {
@@ -223,11 +232,13 @@ static void test_pcap_variants(void)
 			t[2].frac = 999999999;
 		tmp_path(path, sizeof(path), v[k].name);
 		write_pcap(path, v[k].ns, v[k].be, 1, t, 3);
-		CHECKF(dp_capture_open_file(path, &c, err, sizeof(err)) == 0, "%s", err);
+		CHECKF(open_cap(path, &c, err, sizeof(err)) == 0, "%s", err);
 		if (!c)
 			continue;
 		CHECK(c->linktype == DP_LINK_ETHERNET);
-		CHECK(c->ops && strcmp(c->ops->name, "pcap-file") == 0);
+		CHECK(c->ops && strcmp(c->ops->name, open_flags & DP_CAP_LIBPCAP
+							     ? "pcap-file"
+							     : "pcap-file-direct") == 0);
 		CHECK(dp_capture_next(c, pk, 8) == 3);
 		for (unsigned i = 0; i < 3; i++) {
 			int64_t want = (int64_t)t[i].sec * 1000000000 + t[i].frac * v[k].mult;
@@ -255,7 +266,7 @@ static void test_pcapng(void)
 	uint64_t us[3] = {UINT64_C(1700000000123456), UINT64_C(1700000001000001), 0};
 	tmp_path(path, sizeof(path), "us.pcapng");
 	write_pcapng(path, 0, 1, us, caplen, 3);
-	CHECKF(dp_capture_open_file(path, &c, err, sizeof(err)) == 0, "%s", err);
+	CHECKF(open_cap(path, &c, err, sizeof(err)) == 0, "%s", err);
 	if (c) {
 		CHECK(c->linktype == DP_LINK_ETHERNET);
 		CHECK(dp_capture_next(c, pk, 8) == 3);
@@ -274,7 +285,7 @@ static void test_pcapng(void)
 	tmp_path(path, sizeof(path), "ns.pcapng");
 	write_pcapng(path, 9, 113, ns, caplen, 3);
 	c = NULL;
-	CHECKF(dp_capture_open_file(path, &c, err, sizeof(err)) == 0, "%s", err);
+	CHECKF(open_cap(path, &c, err, sizeof(err)) == 0, "%s", err);
 	if (c) {
 		CHECK(c->linktype == DP_LINK_LINUX_SLL);
 		CHECK(dp_capture_next(c, pk, 8) == 3);
@@ -291,7 +302,7 @@ static void test_pcapng(void)
 	tmp_path(path, sizeof(path), "big.pcapng");
 	write_pcapng(path, 9, 1, big, caplen, 3);
 	c = NULL;
-	CHECKF(dp_capture_open_file(path, &c, err, sizeof(err)) == 0, "%s", err);
+	CHECKF(open_cap(path, &c, err, sizeof(err)) == 0, "%s", err);
 	if (c) {
 		CHECK(dp_capture_next(c, pk, 8) == 1);
 		CHECK(pk[0].ts_ns == 5 && data_is(&pk[0], 0, caplen[0]));
@@ -322,7 +333,7 @@ static void test_linktypes(void)
 		check_ctx = "linktype";
 		tmp_path(path, sizeof(path), "lt.pcap");
 		write_pcap(path, false, false, v[k].file, three, 1);
-		CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == 0);
+		CHECK(open_cap(path, &c, err, sizeof(err)) == 0);
 		if (c) {
 			CHECKF(c->linktype == v[k].want, "file %u: %d", v[k].file, c->linktype);
 			dp_capture_close(c);
@@ -339,7 +350,7 @@ static void test_bursts(void)
 	check_ctx = "burst-max";
 	tmp_path(path, sizeof(path), "burst.pcap");
 	write_pcap(path, false, false, 1, three, 3);
-	CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == 0);
+	CHECK(open_cap(path, &c, err, sizeof(err)) == 0);
 	if (c) {
 		CHECK(dp_capture_next(c, pk, 2) == 2);
 		CHECK(data_is(&pk[0], 0, 60) && data_is(&pk[1], 1, 100));
@@ -409,7 +420,7 @@ static void test_damaged(void)
 	w.n = full + 16 + 50;
 	tmp_path(path, sizeof(path), "trunc.pcap");
 	w_file(&w, path);
-	CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == 0);
+	CHECK(open_cap(path, &c, err, sizeof(err)) == 0);
 	if (c) {
 		CHECK(dp_capture_next(c, pk, 8) == 2); /* packets before the damage */
 		CHECK(data_is(&pk[0], 0, 60) && data_is(&pk[1], 1, 100));
@@ -433,7 +444,7 @@ static void test_damaged(void)
 		w.n = cut;
 		w_file(&w, path);
 		c = NULL;
-		rc = dp_capture_open_file(path, &c, err, sizeof(err));
+		rc = open_cap(path, &c, err, sizeof(err));
 		if (cut < 24) {
 			CHECKF(rc == -EBADMSG, "cut %zu: %d", cut, rc);
 			continue;
@@ -458,14 +469,14 @@ static void test_damaged(void)
 	w.n = 34;
 	w_file(&w, path);
 	c = NULL;
-	CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == -EBADMSG);
+	CHECK(open_cap(path, &c, err, sizeof(err)) == -EBADMSG);
 	CHECK(c == NULL);
 	CHECKF(strncmp(err, "not a capture file: ", 20) == 0 && strlen(err) > 20, "%s", err);
 
 	check_ctx = "empty-file";
 	w.n = 0;
 	w_file(&w, path);
-	CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == -EBADMSG);
+	CHECK(open_cap(path, &c, err, sizeof(err)) == -EBADMSG);
 	CHECKF(strncmp(err, "not a capture file: ", 20) == 0, "%s", err);
 }
 
@@ -476,12 +487,12 @@ static void test_open_errors(void)
 
 	check_ctx = "open-missing";
 	tmp_path(path, sizeof(path), "does-not-exist.pcap");
-	CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == -ENOENT);
+	CHECK(open_cap(path, &c, err, sizeof(err)) == -ENOENT);
 	CHECKF(strcmp(err, "cannot open: No such file or directory") == 0, "%s", err);
 	CHECK(c == NULL);
 
 	check_ctx = "open-directory";
-	CHECK(dp_capture_open_file(tmpdir, &c, err, sizeof(err)) == -EISDIR);
+	CHECK(open_cap(tmpdir, &c, err, sizeof(err)) == -EISDIR);
 	CHECKF(strstr(err, "directory") != NULL, "%s", err);
 
 	check_ctx = "open-unreadable";
@@ -489,7 +500,7 @@ static void test_open_errors(void)
 		tmp_path(path, sizeof(path), "unreadable.pcap");
 		write_pcap(path, false, false, 1, three, 1);
 		chmod(path, 0);
-		CHECK(dp_capture_open_file(path, &c, err, sizeof(err)) == -EACCES);
+		CHECK(open_cap(path, &c, err, sizeof(err)) == -EACCES);
 		CHECKF(strcmp(err, "cannot open: Permission denied") == 0, "%s", err);
 	}
 
@@ -521,12 +532,116 @@ static void test_stdin(void)
 	}
 }
 
+/*
+ * A capture of ~28 MiB, so that retain's reader (4 MiB chunks) has records
+ * straddling chunks, bursts that would outgrow its chunk ring, records of
+ * 0 to 262144 bytes and records above the snapshot length (cut to it):
+ * both of its modes give exactly libpcap's packets, with bursts of 1, 7
+ * and 256, and end the same way, whole or cut in the middle of a record.
+ */
+struct digest {
+	unsigned n;
+	int end;
+	uint64_t h; /* over every packet's time, lengths and bytes */
+};
+
+static struct digest read_digest(const char *path, unsigned flags, unsigned burst,
+				 const char *want_ops)
+{
+	static struct dp_pkt pk[256];
+	struct digest d = {0, 0, 1469598103934665603ull};
+	char err[256] = "";
+	dp_capture *c = NULL;
+	int got;
+
+	CHECKF(dp_capture_open_file_ex(path, flags, &c, err, sizeof(err)) == 0, "%s", err);
+	if (!c)
+		return d;
+	CHECKF(strcmp(c->ops->name, want_ops) == 0, "%s", c->ops->name);
+	while ((got = dp_capture_next(c, pk, burst)) > 0) {
+		CHECK((unsigned)got <= burst);
+		for (int i = 0; i < got; i++) {
+			uint64_t meta[3] = {(uint64_t)pk[i].ts_ns, pk[i].caplen, pk[i].wirelen};
+			const uint8_t *m = (const uint8_t *)meta;
+			for (size_t k = 0; k < sizeof(meta); k++)
+				d.h = (d.h ^ m[k]) * 1099511628211ull;
+			for (uint32_t k = 0; k < pk[i].caplen; k++)
+				d.h = (d.h ^ pk[i].data[k]) * 1099511628211ull;
+			d.n++;
+		}
+	}
+	d.end = got;
+	dp_capture_close(c);
+	return d;
+}
+
+static void test_big_vs_libpcap(void)
+{
+	static uint8_t rec[16 + 262144];
+	char path[256];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t total = 24, cut_at = 0;
+
+	check_ctx = "big";
+	tmp_path(path, sizeof(path), "big.pcap");
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	/* native byte order, µs, snapshot 200000 */
+	uint32_t fh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 200000, 1};
+	CHECK(fwrite(fh, sizeof(fh), 1, f) == 1);
+	for (unsigned i = 0, big = 0; total < (28u << 20); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t caplen = (uint32_t)(x % 1500);
+		if (i % 97 == 0)
+			caplen = (uint32_t)(x % 262145); /* up to the largest */
+		/* from 6 MiB, 80 records of 190-262 KB in a row: a burst of
+		 * them outgrows the reader's ring of four 4-MiB chunks */
+		if (total > (6u << 20) && big < 80) {
+			caplen = 190000 + (uint32_t)(x % 72145);
+			big++;
+		}
+		if (i % 389 == 0)
+			caplen = 0;
+		uint32_t h[4] = {1700000000u + i, (uint32_t)(x >> 40) % 1000000, caplen,
+				 caplen + (uint32_t)(x >> 60)};
+		memcpy(rec, h, 16);
+		for (uint32_t k = 0; k < caplen; k++)
+			rec[16 + k] = (uint8_t)(i * 31 + k);
+		CHECK(fwrite(rec, 16 + caplen, 1, f) == 1 || caplen == 0);
+		if (!cut_at && total > (25u << 20))
+			cut_at = total + 16 + caplen / 2; /* in the middle of a record */
+		total += 16 + caplen;
+	}
+	CHECK(fclose(f) == 0);
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) /* cut short in a record: an error after the same packet */
+			CHECK(truncate(path, (off_t)cut_at) == 0);
+		static const unsigned bursts[] = {1, 7, 256};
+		for (unsigned b = 0; b < 3; b++) {
+			struct digest ref = read_digest(path, DP_CAP_LIBPCAP, bursts[b], "pcap-file");
+			CHECK(ref.n > 1000);
+			CHECK(pass == 0 ? ref.end == 0 : ref.end == -EBADMSG);
+			static const unsigned modes[] = {0, DP_CAP_DIRECT};
+			for (unsigned m = 0; m < 2; m++) {
+				struct digest d = read_digest(path, modes[m], bursts[b],
+							      "pcap-file-direct");
+				CHECKF(d.n == ref.n && d.end == ref.end && d.h == ref.h,
+				       "pass %d burst %u mode %u: %u packets end %d, libpcap %u end %d",
+				       pass, bursts[b], modes[m], d.n, d.end, ref.n, ref.end);
+			}
+		}
+	}
+}
+
 static void cleanup(void)
 {
 	static const char *const names[] = {
 		"pcap-us-le", "pcap-us-be",   "pcap-ns-le", "pcap-ns-be", "us.pcapng",
 		"ns.pcapng",  "big.pcapng",   "lt.pcap",    "burst.pcap", "trunc.pcap",
-		"text.txt",   "unreadable.pcap", "stdin.pcap",
+		"text.txt",   "unreadable.pcap", "stdin.pcap", "big.pcap",
 	};
 	char path[256];
 
@@ -543,13 +658,18 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_pcap_variants();
-	test_pcapng();
-	test_linktypes();
-	test_bursts();
-	test_damaged();
-	test_open_errors();
-	test_stdin();
+	static const unsigned flags[] = {DP_CAP_LIBPCAP, 0, DP_CAP_DIRECT};
+	for (unsigned f = 0; f < 3; f++) {
+		open_flags = flags[f];
+		test_pcap_variants();
+		test_pcapng();
+		test_linktypes();
+		test_bursts();
+		test_damaged();
+		test_open_errors();
+	}
+	test_big_vs_libpcap();
+	test_stdin(); /* libpcap's (stdin is not a file) */
 	cleanup();
 	return check_done();
 }
