@@ -13,6 +13,7 @@
 #include "config.h" /* HAVE_DPDK */
 #include "audit.h"
 #include "ctl_config.h"
+#include "timefmt.h"
 
 #define CFG_KEYS_MAX 64 /* more than there are known keys */
 
@@ -243,6 +244,14 @@ static int kv(struct parse_ctx *p, const char *section, const char *name, const 
 		ok = parse_u32(value, 1, CTL_MAP_MB_MAX, &c->map_mb);
 	} else if (strcmp(section, "store") == 0 && strcmp(name, "keys") == 0) {
 		ok = set_str(c->keys_path, sizeof(c->keys_path), value);
+	} else if (strcmp(section, "store") == 0 && strcmp(name, "retention") == 0) {
+		ok = ctl_duration_parse(value, &c->retention_ns) == 0 && c->retention_ns > 0 &&
+		     c->retention_ns <= CTL_RETENTION_MAX_NS;
+	} else if (strcmp(section, "store") == 0 && strcmp(name, "seal_grace") == 0) {
+		ok = ctl_duration_parse(value, &c->seal_grace_ns) == 0 && c->seal_grace_ns > 0 &&
+		     c->seal_grace_ns <= CTL_RETENTION_MAX_NS;
+	} else if (strcmp(section, "store") == 0 && strcmp(name, "test_now") == 0) {
+		ok = ctl_time_parse(value, &c->test_now_ns) == 0 && c->test_now_ns > 0;
 	} else if (strcmp(section, "api") == 0 && strcmp(name, "listen") == 0) {
 		ok = parse_listen(c, value);
 		p->seen |= SEEN_LISTEN;
@@ -409,6 +418,7 @@ int ctl_config_parse_buf(const char *path, const char *buf, size_t len, struct c
 	c.max_rows = 100000;
 	c.commit_ms = 50;
 	c.checkpoint_s = 60;
+	c.retention_ns = CTL_RETENTION_DEFAULT_NS;
 	c.dpdk_queues = 1;
 	c.dpdk_ring = 4096;
 	c.dpdk_burst = 32;

@@ -18,6 +18,15 @@
  *     keys = /etc/retain/keys      ; encryption at rest of sealed segments
  *                                  ; (optional; storage/CRYPT.md): mode 0600,
  *                                  ; read at startup (restart to rotate)
+ *     retention = 60d              ; sessions that ended longer ago are deleted by
+ *                                  ; retaind itself (default 60d; units d h m s).
+ *                                  ; Risk: a shorter value deletes records for good
+ *     seal_grace = 1d              ; a day is sealed this long after it ends
+ *                                  ; (default 1d: the store's); later sessions of
+ *                                  ; a sealed day go to the first open day, late
+ *     test_now = 2026-10-05T00:00:00Z ; tests only: the clock of sealing and
+ *                                  ; expiry is fixed at this time (default: the
+ *                                  ; wall clock)
  *     [api]
  *     listen = 127.0.0.1:8443      ; or [::1]:8443
  *     cert = /etc/retain/api.crt   ; PEM
@@ -76,6 +85,8 @@
 
 #define CTL_PATH_MAX 4096
 #define CTL_MAP_MB_MAX (1u << 24)       /**< [store] map_mb: 16 TiB */
+#define CTL_RETENTION_DEFAULT_NS (60LL * 86400 * 1000000000LL)
+#define CTL_RETENTION_MAX_NS (36500LL * 86400 * 1000000000LL) /**< 100 years */
 #define CTL_CONFIG_FILE_MAX (1u << 20)  /**< a config file larger than this is refused */
 #define CTL_TOKENS_FILE_MAX (16u << 20) /**< a tokens file larger than this is refused */
 
@@ -83,6 +94,9 @@ struct ctl_config {
 	char store_dir[CTL_PATH_MAX];
 	uint32_t map_mb;         /**< [store] map_mb, 0 = the store's default */
 	char keys_path[CTL_PATH_MAX]; /**< [store] keys, "" = no encryption */
+	int64_t retention_ns;    /**< [store] retention (default 60 days) */
+	int64_t seal_grace_ns;   /**< [store] seal_grace, 0 = the store's default */
+	int64_t test_now_ns;     /**< [store] test_now: tests only; 0 = wall clock */
 	char listen[128];        /**< as written */
 	char host[64];           /**< address part of listen */
 	uint16_t port;

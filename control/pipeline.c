@@ -26,6 +26,7 @@ struct ctl_pipeline {
 	uint64_t resumed;
 	uint64_t open_stored;
 	uint64_t commits;
+	uint64_t checkpoints, checkpoints_full, checkpoint_listed;
 	uint64_t rejects_logged;
 	struct dp_counters persisted; /* counters already added to the store
 				       * (of COUNTERS() below only) */
@@ -36,29 +37,35 @@ struct ctl_pipeline {
 	 * hands over the whole set. */
 	struct ck_ent *ck;
 	size_t ck_n, ck_cap; /* ck_cap: 0 or a power of two */
-	uint32_t ck_gen;
 	bool ck_valid;
 	size_t ck_seen;
+	size_t ck_visits;   /* sessions the tracker listed this checkpoint */
+	bool ck_recheck;    /* the next checkpoint compares every open session */
 };
 
 /*
- * Incremental checkpoints (issue 7).  The tracker has no "changed since the
- * last checkpoint" flag, so the pipeline keeps, per open session handed to
- * the store, a 64-bit hash of its store key (nas_ip, session_id) and of its
- * stored record (st_rec_encode, the bytes the store keeps).  A checkpoint
- * visits the open sessions (O(open) in memory, no allocation) and gives
- * the store only those whose record changed (st_store_put_open: LMDB work
- * O(changed)); closes reach the store through st_store_put_closed.  A
- * session that left the open set without a close (none should) is found by
- * its stale generation and makes that checkpoint a whole one
- * (st_store_set_open), as is the first one of a run.  A changed record
- * that keeps its 64-bit hash (odds 2^-64 per change) would be stored at
- * its next change instead.
+ * Incremental checkpoints (issue 7).  The tracker lists the open sessions
+ * changed since the last checkpoint and those that left the open set
+ * without a close (dp_tracker_foreach_dirty: O(changed), not O(open)).
+ * The pipeline keeps, per open session handed to the store, a 64-bit hash
+ * of its store key (nas_ip, session_id) and of its stored record
+ * (st_rec_encode, the bytes the store keeps): a listed session whose
+ * record hashes as stored is not written again (st_store_put_open only for
+ * real changes: LMDB work O(changed)); a session gone without a close is
+ * deleted (st_store_del_open); closes reach the store through
+ * st_store_put_closed.  The first checkpoint of a run is a whole one
+ * (st_store_set_open), and so is one after the tracker dropped its list
+ * (-ENOBUFS), after a failed checkpoint, or when the table holds more
+ * sessions than are open (one left unlisted: none should).  After a line
+ * map reload (the unmapped flag of sessions that did not change may) the
+ * next checkpoint compares every open session with its hash (O(open) in
+ * memory, the store still gets only the changes).  A changed
+ * record that keeps its 64-bit hash (odds 2^-64 per change) would be
+ * stored at its next change instead.
  */
 struct ck_ent {
 	uint64_t key; /* 0: empty slot */
 	uint64_t rec;
-	uint32_t gen;
 };
 
 static uint64_t ck_hash(const void *v, size_t n, uint64_t h)
@@ -136,7 +143,7 @@ static uint64_t ck_rec(const struct rt_session *s)
 	return ck_hash(rec, n, UINT64_C(0x84222325cbf29ce4));
 }
 
-/* Note that the store was given the record (current generation). */
+/* Note that the store was given the record. */
 static int ck_note(ctl_pipeline *p, uint64_t key, uint64_t rec)
 {
 	int rc = ck_reserve(p);
@@ -145,21 +152,29 @@ static int ck_note(ctl_pipeline *p, uint64_t key, uint64_t rec)
 	size_t i = ck_slot(p, key);
 	if (!p->ck[i].key)
 		p->ck_n++;
-	p->ck[i] = (struct ck_ent){key, rec, p->ck_gen};
+	p->ck[i] = (struct ck_ent){key, rec};
 	return 0;
 }
 
-static int ck_one(void *ctx, const struct rt_session *s)
+static int ck_one(void *ctx, const struct rt_session *s, bool gone)
 {
 	ctl_pipeline *p = ctx;
-	uint64_t key = ck_key(s), rec = ck_rec(s);
-	p->ck_seen++;
+	uint64_t key = ck_key(s);
+	p->ck_visits++;
+	if (gone) {
+		/* absorbed by a fusion: its open record goes (if it had one) */
+		if (!p->ck_cap || !p->ck[ck_slot(p, key)].key)
+			return 0;
+		int rc = st_store_del_open(p->st, s);
+		if (!rc)
+			ck_del(p, key);
+		return rc;
+	}
+	uint64_t rec = ck_rec(s);
 	if (p->ck_cap) {
 		struct ck_ent *e = &p->ck[ck_slot(p, key)];
-		if (e->key && e->rec == rec) {
-			e->gen = p->ck_gen;
+		if (e->key && e->rec == rec)
 			return 0;
-		}
 	}
 	int rc = ck_reserve(p); /* before the put: a put not noted would be lost */
 	if (!rc)
@@ -167,6 +182,11 @@ static int ck_one(void *ctx, const struct rt_session *s)
 	if (!rc)
 		rc = ck_note(p, key, rec);
 	return rc;
+}
+
+static int ck_open(void *ctx, const struct rt_session *s)
+{
+	return ck_one(ctx, s, false);
 }
 
 void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o)
@@ -296,7 +316,8 @@ int ctl_pipeline_open(const struct ctl_pipeline_opts *o, ctl_pipeline **ret, cha
 			goto out_free;
 		}
 	}
-	struct st_open_opts so = {.map_size = o->map_size, .keys = p->keys};
+	struct st_open_opts so = {.map_size = o->map_size, .keys = p->keys,
+				  .seal_grace_ns = o->seal_grace_ns};
 	rc = st_store_open_with(o->store_dir, ST_OPEN_CREATE | ST_OPEN_WRITE, &so, &p->st);
 	if (rc) {
 		snprintf(err, errlen, "store %s: %s", o->store_dir, st_strerror(rc));
@@ -424,7 +445,9 @@ static int ckpt_full(ctl_pipeline *p, struct open_vec *ov)
 		rc = st_store_set_open(p->st, ov->v, ov->n);
 	if (rc)
 		return rc;
-	p->ck_gen++;
+	/* the store has the whole set: what changed before is in it */
+	dp_tracker_clear_dirty(dp_engine_tracker(p->e));
+	p->ck_recheck = false;
 	if (p->ck_cap)
 		memset(p->ck, 0, p->ck_cap * sizeof(*p->ck));
 	p->ck_n = 0;
@@ -433,22 +456,33 @@ static int ckpt_full(ctl_pipeline *p, struct open_vec *ov)
 		if (ck_note(p, ck_key(&ov->v[i]), ck_rec(&ov->v[i])))
 			p->ck_valid = false; /* the next checkpoint is whole again */
 	p->ck_seen = ov->n;
+	p->checkpoints_full++;
 	return 0;
 }
 
-/* Only the open sessions changed since the last checkpoint. */
+/* Only the open sessions changed since the last checkpoint, and those gone
+ * without a close: O(changed). */
 static int ckpt_incremental(ctl_pipeline *p, struct open_vec *ov)
 {
-	p->ck_gen++;
-	p->ck_seen = 0;
-	int rc = dp_engine_foreach_open(p->e, ck_one, p);
+	dp_tracker *t = dp_engine_tracker(p->e);
+	p->ck_visits = 0;
+	int rc = dp_engine_foreach_dirty(p->e, ck_one, p);
+	if (rc == -ENOBUFS && !p->ck_visits)
+		return ckpt_full(p, ov); /* the tracker dropped its list */
+	if (!rc && p->ck_recheck)
+		rc = dp_engine_foreach_open(p->e, ck_open, p);
 	if (rc) {
 		p->ck_valid = false;
 		return rc;
 	}
-	for (size_t i = 0; i < p->ck_cap; i++)
-		if (p->ck[i].key && p->ck[i].gen != p->ck_gen)
-			return ckpt_full(p, ov); /* left without a close */
+	struct dp_tracker_stats ts;
+	dp_tracker_get_stats(t, &ts);
+	if (p->ck_n > ts.open_now)
+		return ckpt_full(p, ov); /* one left without a close, unlisted */
+	dp_tracker_clear_dirty(t);
+	p->ck_seen = ts.open_now;
+	p->ck_recheck = false;
+	p->checkpoint_listed += p->ck_visits;
 	return 0;
 }
 
@@ -491,8 +525,10 @@ int ctl_pipeline_commit(ctl_pipeline *p, bool with_open)
 		return rc;
 	p->pending = 0;
 	p->commits++;
-	if (with_open)
+	if (with_open) {
 		p->open_stored = p->ck_seen;
+		p->checkpoints++;
+	}
 	return 0;
 }
 
@@ -504,6 +540,11 @@ int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns)
 int ctl_pipeline_counter_add(ctl_pipeline *p, const char *name, uint64_t delta)
 {
 	return st_store_counter_add(p->st, name, delta);
+}
+
+st_store *ctl_pipeline_store(ctl_pipeline *p)
+{
+	return p->st;
 }
 
 int ctl_pipeline_reload_linemap(ctl_pipeline *p, size_t *ret_entries, char *err, size_t errlen)
@@ -522,6 +563,9 @@ int ctl_pipeline_reload_linemap(ctl_pipeline *p, size_t *ret_entries, char *err,
 	dp_engine_set_linemap(p->e, m);
 	dp_linemap_free(p->linemap);
 	p->linemap = m;
+	/* the unmapped flag of sessions that did not change may: the next
+	 * checkpoint compares them all */
+	p->ck_recheck = true;
 	*ret_entries = dp_linemap_count(m);
 	return 0;
 }
@@ -530,6 +574,12 @@ void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s)
 {
 	p->o.secrets = s;
 	dp_engine_set_secrets(p->e, s);
+}
+
+int ctl_pipeline_foreach_open(ctl_pipeline *p, int (*fn)(void *ctx, const struct rt_session *s),
+			      void *ctx)
+{
+	return dp_engine_foreach_open(p->e, fn, ctx);
 }
 
 void ctl_pipeline_get_stats(const ctl_pipeline *p, struct ctl_pipeline_stats *ret)
@@ -542,6 +592,9 @@ void ctl_pipeline_get_stats(const ctl_pipeline *p, struct ctl_pipeline_stats *re
 	ret->sessions_resumed = p->resumed;
 	ret->sessions_past_retention = p->expired;
 	ret->commits = p->commits;
+	ret->checkpoints = p->checkpoints;
+	ret->checkpoints_full = p->checkpoints_full;
+	ret->checkpoint_listed = p->checkpoint_listed;
 }
 
 void ctl_pipeline_close(ctl_pipeline *p)

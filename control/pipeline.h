@@ -9,7 +9,9 @@
  * commit; the caller decides how often).  A commit also adds the counters
  * accumulated since the last one to the store's persistent counters, and,
  * when asked, replaces the stored set of open sessions with the tracker's
- * (O(open sessions): the daemon does it less often than it commits).
+ * (a checkpoint: the first of a run hands over the whole set, O(open);
+ * later ones only the sessions changed, gone or closed since the last,
+ * O(changed), from the tracker's dirty list).
  *
  * One pipeline per store (one writer); not thread-safe.
  */
@@ -38,6 +40,7 @@ struct ctl_pipeline_opts {
 	void *log_ctx;
 	bool bench_discard;           /**< benchmarks only (tools/bench-load-nostore):
 				       *   closed sessions are counted, never stored */
+	int64_t seal_grace_ns;        /**< st_open_opts.seal_grace_ns (0: the store's) */
 };
 
 void ctl_pipeline_opts_default(struct ctl_pipeline_opts *o);
@@ -50,6 +53,10 @@ struct ctl_pipeline_stats {
 	uint64_t sessions_resumed;
 	uint64_t sessions_past_retention;
 	uint64_t commits;
+	uint64_t checkpoints;            /**< commits with open sessions that succeeded */
+	uint64_t checkpoints_full;       /**< of which handed over the whole open set */
+	uint64_t checkpoint_listed;      /**< sessions the tracker listed as changed
+					  *   or gone, over the incremental ones */
 };
 
 /**
@@ -94,6 +101,10 @@ int ctl_pipeline_tick(ctl_pipeline *p, int64_t now_ns);
  *  @return 0, ST_EINVAL (bad name), -ENOMEM */
 int ctl_pipeline_counter_add(ctl_pipeline *p, const char *name, uint64_t delta);
 
+/** The pipeline's store handle (its one writer: use it on the pipeline's
+ *  thread only, e.g. retaind's seal install and expiry between commits). */
+struct st_store *ctl_pipeline_store(ctl_pipeline *p);
+
 /** Load the line map file again (SIGHUP).  On failure the old map stays
  *  and err says why.  @return 0, -ENOENT (none configured), or the
  *  dp_linemap_load() error */
@@ -101,6 +112,12 @@ int ctl_pipeline_reload_linemap(ctl_pipeline *p, size_t *ret_entries, char *err,
 
 /** Swap the secrets (SIGHUP); borrowed. */
 void ctl_pipeline_set_secrets(ctl_pipeline *p, const dp_secrets *s);
+
+/** Visit the open sessions as a checkpoint stores them (stamped by the
+ *  engine), e.g. to compare with the store.  O(open).
+ *  @return 0 or fn's non-zero value */
+int ctl_pipeline_foreach_open(ctl_pipeline *p, int (*fn)(void *ctx, const struct rt_session *s),
+			      void *ctx);
 
 void ctl_pipeline_get_stats(const ctl_pipeline *p, struct ctl_pipeline_stats *ret);
 

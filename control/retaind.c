@@ -48,6 +48,7 @@
 #include "output.h"
 #include "registry.h"
 #include "store.h"
+#include "timefmt.h"
 #include "crypt.h"
 
 #define CERT_MAX (1u << 20)
@@ -777,6 +778,14 @@ int main(int argc, char **argv)
 					      : "-",
 		      d.cfg.acct_listen[0] ? d.cfg.acct_listen : "-", d.cfg.store_dir,
 		      d.cfg.commit_ms);
+		char tn[CTL_TIME_BUF] = "";
+		if (d.cfg.test_now_ns)
+			ctl_time_format(d.cfg.test_now_ns, tn);
+		int64_t g = d.cfg.seal_grace_ns ? d.cfg.seal_grace_ns : ST_SEAL_GRACE_DEFAULT;
+		logf_("store maintenance: days sealed %.1f h after they end, sessions expired %.1f "
+		      "days after they stop%s%s",
+		      (double)g / 3600e9, (double)d.cfg.retention_ns / 86400e9,
+		      tn[0] ? "; TEST CLOCK fixed at " : "", tn);
 	}
 	if (!d.cfg.has_api)
 		goto wait;

@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "pipeline.h"
 #include "store.h"
+#include "timefmt.h"
 
 #if HAVE_DPDK
 #include <rte_eal.h>
@@ -72,8 +73,40 @@ struct dpdk_totals {
 };
 #endif
 
+/* Store maintenance (issue 4): sealing of the finished days and expiry.
+ * The worker (the store's writer) freezes the due days and hands the seal
+ * job to the maintenance thread, which prepares it (the heavy part: column
+ * blocks, dictionary, compression, SHA-256, fsync); the worker installs it
+ * between two commits, then runs the expiry. */
+#define MAINT_CHECK_NS (5 * NS)   /* how often due days are looked for */
+#define MAINT_RETRY_NS (60 * NS)  /* after a failure */
+#define MAINT_EXPIRE_NS (60 * NS) /* expiry at least this often */
+
+struct maint {
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* guarded by mu */
+	st_seal_job *job;  /* handed to the thread; NULL: none */
+	bool done;         /* job prepared (rc, prep_ms) */
+	bool stop;
+	int rc;
+	int64_t prep_ms;
+	/* worker thread only */
+	int64_t next_check;  /* monotonic */
+	int64_t next_expire; /* monotonic */
+	int64_t last_day;    /* maintenance clock's day at the last check */
+	uint64_t max_stall_ms; /* store.seal_max_stall_ms as persisted
+				* (UINT64_MAX: not in the store yet) */
+	bool failing;        /* the last seal attempt failed (alarm given) */
+};
+
 struct ctl_worker {
 	struct ctl_config cfg;
+	struct maint maint;
+	bool replay;        /* packet times are not the wall clock's ([dpdk] timestamps) */
+	int64_t pkt_clock;  /* latest packet time (replay: the maintenance clock) */
 	dp_capture *cap;      /* NULL: no live source */
 	ctl_listener *lis;    /* NULL: no accounting listener */
 	dp_secrets *secrets;
@@ -350,6 +383,8 @@ static int feed(ctl_worker *w, dp_capture *c, struct dp_pkt *pkts, int failing)
 		int rc = ctl_pipeline_packet(w->p, &pkts[i], c->linktype);
 		if (rc && !failing)
 			fprintf(stderr, "retaind: ALARM: storing sessions: %s\n", st_strerror(rc));
+		if (pkts[i].ts_ns > w->pkt_clock)
+			w->pkt_clock = pkts[i].ts_ns;
 	}
 	return n;
 }
@@ -471,6 +506,263 @@ static void alarm_commit(const ctl_worker *w, int rc)
 		st_strerror(rc), why);
 }
 
+/* ---- store maintenance: sealing and expiry ------------------------------- */
+
+/* The clock of sealing and expiry: [store] test_now, else the wall clock,
+ * or in a replay (packet times not the wall clock's) the latest packet's
+ * time, as the tracker's (0: no packet yet, nothing is due). */
+static int64_t maint_now(const ctl_worker *w)
+{
+	if (w->cfg.test_now_ns)
+		return w->cfg.test_now_ns;
+	return w->replay ? w->pkt_clock : wall_ns();
+}
+
+static int64_t day_of_ns(int64_t ns)
+{
+	int64_t d = 86400 * NS;
+	return ns >= 0 ? ns / d : -((-ns + d - 1) / d);
+}
+
+static void day_str(int64_t day, char out[CTL_TIME_BUF])
+{
+	ctl_time_format(day * 86400 * NS, out);
+	out[10] = '\0'; /* YYYY-MM-DD */
+}
+
+static void hex32(const uint8_t *p, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static void *maint_run(void *arg)
+{
+	struct maint *m = arg;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (!m->stop && !(m->job && !m->done))
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (m->stop)
+			break;
+		st_seal_job *job = m->job;
+		pthread_mutex_unlock(&m->mu);
+		int64_t t0 = mono_ns();
+		int rc = st_seal_job_prepare(job);
+		int64_t ms = (mono_ns() - t0) / 1000000;
+		pthread_mutex_lock(&m->mu);
+		m->rc = rc;
+		m->prep_ms = ms;
+		m->done = true;
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+static int max_stall_of(void *ctx, const char *name, uint64_t v)
+{
+	if (strcmp(name, "store.seal_max_stall_ms") == 0)
+		*(uint64_t *)ctx = v;
+	return 0;
+}
+
+static int maint_start(ctl_worker *w, char *err, size_t errlen)
+{
+	struct maint *m = &w->maint;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	m->last_day = INT64_MIN;
+	m->max_stall_ms = UINT64_MAX; /* until the store's counter is read */
+	st_store_counters(ctl_pipeline_store(w->p), max_stall_of, &m->max_stall_ms);
+	int rc = pthread_create(&m->th, NULL, maint_run, m);
+	if (rc) {
+		snprintf(err, errlen, "maintenance thread: %s", strerror(rc));
+		return -rc;
+	}
+	m->started = 1;
+	return 0;
+}
+
+/* Stop the maintenance thread (a prepare under way finishes first) and
+ * drop a job not installed (its days stay unsealed: the next run seals
+ * them).  Before the final commit and the close of the store. */
+static void maint_stop(ctl_worker *w)
+{
+	struct maint *m = &w->maint;
+	if (!m->started)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->th, NULL);
+	m->started = 0;
+	st_seal_job_free(m->job);
+	m->job = NULL;
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+}
+
+static void maint_count(ctl_worker *w, const char *name, uint64_t delta)
+{
+	int rc = ctl_pipeline_counter_add(w->p, name, delta);
+	if (rc)
+		fprintf(stderr, "retaind: counter %s: %s\n", name, st_strerror(rc));
+}
+
+static void maint_fail(ctl_worker *w, const char *what, int rc)
+{
+	struct maint *m = &w->maint;
+	maint_count(w, "store.seal_errors", 1);
+	if (!m->failing)
+		fprintf(stderr, "retaind: ALARM: sealing: %s: %s; the days stay unsealed, ingest "
+				"goes on, retrying every %lld s\n",
+			what, st_strerror(rc), (long long)(MAINT_RETRY_NS / NS));
+	m->failing = true;
+	m->next_check = mono_ns() + MAINT_RETRY_NS;
+}
+
+struct expire_log {
+	uint64_t whole;
+};
+
+static void expire_item(void *ctx, const struct st_expire_item *it)
+{
+	struct expire_log *l = ctx;
+	char day[CTL_TIME_BUF], sha[65] = "-";
+	day_str(it->day, day);
+	if (it->sha)
+		hex32(it->sha, sha);
+	fprintf(stderr, "retaind: expired day %s (%s): %" PRIu64 " sessions, %" PRIu64
+			" bytes, sha256 %s%s\n",
+		day, it->whole ? "segment removed" : "partly, hidden", it->sessions, it->bytes,
+		sha, it->damaged ? ", damaged" : "");
+	l->whole += it->whole;
+}
+
+/* Expiry (one transaction; never seals: the seal job does). */
+static void maint_expire(ctl_worker *w, int64_t now)
+{
+	struct maint *m = &w->maint;
+	struct expire_log l = {0};
+	struct st_expire_opts o = {.flags = ST_EXPIRE_NOSEAL, .on_item = expire_item, .ctx = &l};
+	struct st_expire_report r;
+	int64_t t0 = mono_ns();
+	m->next_expire = t0 + MAINT_EXPIRE_NS;
+	int rc = st_store_expire_with(ctl_pipeline_store(w->p), now, w->cfg.retention_ns, &o, &r);
+	int64_t ms = (mono_ns() - t0) / 1000000;
+	if (l.whole)
+		maint_count(w, "store.expired_days", l.whole);
+	if (rc) {
+		fprintf(stderr, "retaind: ALARM: expiry: %s (retried in %lld s)\n",
+			st_strerror(rc), (long long)(MAINT_EXPIRE_NS / NS));
+		maint_count(w, "store.expire_errors", 1);
+		return;
+	}
+	if (r.sessions_removed || r.segments_removed)
+		fprintf(stderr, "retaind: expiry: %" PRIu64 " sessions, %" PRIu64 " segments, %"
+				PRIu64 " bytes removed in %lld ms\n",
+			r.sessions_removed, r.segments_removed, r.bytes_freed, (long long)ms);
+}
+
+/* The prepared job: install it on this (the writer's) thread. */
+static void maint_install(ctl_worker *w, st_seal_job *job, int prep_rc, int64_t prep_ms)
+{
+	struct maint *m = &w->maint;
+	if (prep_rc) {
+		maint_fail(w, "preparing the sealed segments", prep_rc);
+		return;
+	}
+	struct st_seal_report r;
+	int64_t t0 = mono_ns();
+	int rc = st_store_seal_install(ctl_pipeline_store(w->p), job, &r);
+	int64_t stall = (mono_ns() - t0) / 1000000;
+	if (stall < 0)
+		stall = 0;
+	if (m->max_stall_ms == UINT64_MAX) { /* first install of this store */
+		maint_count(w, "store.seal_max_stall_ms", (uint64_t)stall);
+		m->max_stall_ms = (uint64_t)stall;
+	} else if ((uint64_t)stall > m->max_stall_ms) {
+		maint_count(w, "store.seal_max_stall_ms", (uint64_t)stall - m->max_stall_ms);
+		m->max_stall_ms = (uint64_t)stall;
+	}
+	if (rc) {
+		maint_fail(w, "installing the sealed segments", rc);
+		return;
+	}
+	for (size_t i = 0; i < st_seal_job_days(job); i++) {
+		struct st_seal_job_day d;
+		char day[CTL_TIME_BUF], sha[65];
+		if (st_seal_job_day(job, i, &d))
+			continue;
+		day_str(d.day, day);
+		hex32(d.sha, sha);
+		fprintf(stderr, "retaind: sealed day %s: %" PRIu64 " sessions, %" PRIu64
+				" bytes, sha256 %s%s (prepared in %lld ms, writer stalled %lld ms)\n",
+			day, d.sessions, d.size, sha, d.damaged ? ", DAMAGED" : "",
+			(long long)prep_ms, (long long)stall);
+	}
+	if (r.sealed)
+		maint_count(w, "store.sealed_days", r.sealed);
+	if (m->failing)
+		fprintf(stderr, "retaind: sealing succeeds again\n");
+	m->failing = false;
+}
+
+/* After a successful commit (the batch is durable, the next one starts):
+ * install a prepared job and expire, or look for due days. */
+static void maint_tick(ctl_worker *w, int64_t mono)
+{
+	struct maint *m = &w->maint;
+	if (!m->started)
+		return;
+	pthread_mutex_lock(&m->mu);
+	st_seal_job *job = m->job;
+	bool done = m->done;
+	int prc = m->rc;
+	int64_t pms = m->prep_ms;
+	if (job && done) {
+		m->job = NULL;
+		m->done = false;
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (job && !done)
+		return; /* being prepared */
+	int64_t now = maint_now(w);
+	if (now <= 0)
+		return; /* a replay before its first packet */
+	if (job) {
+		maint_install(w, job, prc, pms);
+		st_seal_job_free(job);
+		maint_expire(w, now);
+		return;
+	}
+	int64_t day = day_of_ns(now);
+	if (mono < m->next_check && day == m->last_day)
+		return;
+	m->next_check = mono + MAINT_CHECK_NS;
+	m->last_day = day;
+	int rc = st_store_seal_begin(ctl_pipeline_store(w->p), now, &job);
+	if (rc) {
+		maint_fail(w, rc == ST_ENEEDKEY ? "no [store] keys for an encrypted store"
+						: "freezing the due days",
+			   rc);
+	} else if (job) {
+		pthread_mutex_lock(&m->mu);
+		m->job = job;
+		m->done = false;
+		pthread_cond_signal(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		return; /* expiry after the install */
+	}
+	if (mono >= m->next_expire)
+		maint_expire(w, now);
+}
+
 static void do_reload(ctl_worker *w)
 {
 	if (w->cfg.line_map[0]) {
@@ -519,6 +811,7 @@ static void *run(void *arg)
 	polled = w->mirror || w->n_ana;
 	wall_clock = !(w->cfg.has_dpdk && w->cfg.dpdk_ts);
 #endif
+	w->replay = !wall_clock;
 	unsigned idle_us = 0;
 
 	while (!atomic_load(&w->stop)) {
@@ -605,6 +898,7 @@ static void *run(void *arg)
 					ctl_listener_flush(w->lis);
 				if (ckpt)
 					last_ckpt = now;
+				maint_tick(w, now);
 			}
 			last_commit = now;
 		}
@@ -629,7 +923,11 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 	po.line_map = w->cfg.line_map[0] ? w->cfg.line_map : NULL;
 	po.commit_every = 0; /* time-driven group commit */
 	po.log = wlog;
+	po.seal_grace_ns = w->cfg.seal_grace_ns;
 	int rc = ctl_pipeline_open(&po, &w->p, err, errlen);
+	if (rc)
+		return rc;
+	rc = maint_start(w, err, errlen);
 	if (rc)
 		return rc;
 	rc = pthread_create(&w->th, NULL, run, w);
@@ -661,6 +959,7 @@ void ctl_worker_stop(ctl_worker *w)
 	atomic_store(&w->stop, 1);
 	if (w->started)
 		pthread_join(w->th, NULL);
+	maint_stop(w); /* before the store closes: a job borrows it */
 	if (w->p) {
 		int rc = 0;
 #if HAVE_DPDK

@@ -12,6 +12,20 @@
  * errors (disk full): the batch stays in memory and the commit is retried,
  * with an alarm in the log.
  *
+ * Store maintenance ([store] retention, seal_grace): every few seconds (and
+ * when the day changes) the worker freezes the days due for sealing
+ * (st_store_seal_begin) and hands the job to a maintenance thread, which
+ * builds and hashes the sealed files (st_seal_job_prepare: the seconds of
+ * CPU a large day takes, off the capture path); the worker installs them
+ * between two commits (st_store_seal_install) and then runs the expiry
+ * (st_store_expire_with, ST_EXPIRE_NOSEAL).  Each seal and expiry is
+ * logged; failures are ALARMs, counted (store.seal_errors), and retried a
+ * minute later while ingest goes on.  Counters: store.sealed_days,
+ * store.expired_days, store.seal_errors, store.seal_max_stall_ms.  The
+ * clock is the wall clock; with [dpdk] timestamps = capture (a replay) it
+ * is the latest packet's time, as for the tracker; [store] test_now fixes
+ * it (tests).
+ *
  * DPDK ([dpdk], HAVE_DPDK): in mirror mode the worker polls the ports
  * itself (no descriptor: an idle back-off of 20 µs to 1 ms keeps commits,
  * checkpoints and signals on time); in bridge mode one forwarding thread

@@ -123,6 +123,24 @@ int dp_engine_foreach_open(dp_engine *e, int (*fn)(void *ctx, const struct rt_se
 	return dp_tracker_foreach_open(e->tracker, visit_open, &v);
 }
 
+struct dirty_visit {
+	dp_engine *e;
+	dp_tracker_dirty_fn fn;
+	void *ctx;
+};
+
+static int visit_dirty(void *ctx, const struct rt_session *s, bool gone)
+{
+	struct dirty_visit *v = ctx;
+	return v->fn(v->ctx, gone ? s : stamp(v->e, s), gone);
+}
+
+int dp_engine_foreach_dirty(dp_engine *e, dp_tracker_dirty_fn fn, void *ctx)
+{
+	struct dirty_visit v = {e, fn, ctx};
+	return dp_tracker_foreach_dirty(e->tracker, visit_dirty, &v);
+}
+
 void dp_engine_set_linemap(dp_engine *e, const dp_linemap *m)
 {
 	dp_access_set_linemap(e->access, m);

@@ -218,4 +218,7 @@ void dp_engine_set_linemap(dp_engine *e, const dp_linemap *m);
 int dp_engine_foreach_open(dp_engine *e, int (*fn)(void *ctx, const struct rt_session *s),
 			   void *ctx);
 
+/** dp_tracker_foreach_dirty() with the open records stamped the same way. */
+int dp_engine_foreach_dirty(dp_engine *e, dp_tracker_dirty_fn fn, void *ctx);
+
 #endif /* DP_ENGINE_H */

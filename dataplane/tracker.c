@@ -29,9 +29,23 @@
  *    drained a few slots per close while lookups look in both.  A 62-bit
  *    hash stands for the key: with n keys cached, a lookup takes another
  *    key's entry with probability n / 2^62.
+ *  - the dirty list (open-session checkpoints in O(changed), issue 7): a
+ *    record changed since dp_tracker_clear_dirty() carries F_QUEUED and
+ *    its slot number is in a vector of 32-bit slot numbers in chunks of
+ *    DQ_CHUNK (allocated as it grows, one chunk kept across clears).
+ *    Closing moves the last record into the hole: if that record was
+ *    queued, its new slot is queued too, and the entries of the slot it
+ *    left and of the closed one go stale.  A stale entry is harmless: the
+ *    visit takes an entry only if its slot is open and its record queued,
+ *    and each record once (F_SEEN); a reused slot is queued because the
+ *    new session is.  Sessions absorbed by a fusion leave without a close:
+ *    their store key is appended to a byte vector (`gone`).  When the
+ *    entries outnumber twice the open sessions plus a chunk (stale ones
+ *    pile up if nobody clears), or an allocation fails, the list is
+ *    dropped ("lost"): the next visit asks for a whole walk instead.
  * A full struct rt_session is built only when a session is emitted
- * (on_close, dp_tracker_foreach_open) or changed in a way the compact
- * form cannot take in place.
+ * (on_close, dp_tracker_foreach_open, dp_tracker_foreach_dirty) or changed
+ * in a way the compact form cannot take in place.
  */
 #include "tracker.h"
 
@@ -57,6 +71,10 @@
 #define MIGRATE_PER_OP 8u
 #define CBLK_SHIFT 14u
 #define CBLK_N (1u << CBLK_SHIFT) /* closed keys per ring block (384 KB) */
+#define DQ_SHIFT 16u
+#define DQ_CHUNK (1u << DQ_SHIFT) /* dirty-list entries per chunk (256 KB) */
+/* one gone entry: family, address, start, sources, length, session id */
+#define GONE_HDR (1u + 16u + 8u + 1u + 1u)
 
 /* closed-key hashes: 62 bits, the top two bits of an entry are flags */
 #define KH_MASK ((1ULL << 62) - 1)
@@ -78,6 +96,9 @@ enum {
 	F_XEXP = 1u << 7,  /* 8: lease end (else none) */
 	F_XMAC = 1u << 8,  /* 6: in the MAC index under this MAC */
 	F_XCMAC = 1u << 9, /* 6: calling_mac, when not what the number parses to */
+	/* dirty list state, kept by pack(); not part of the session */
+	F_SEEN = 1u << 14,   /* visited by the dp_tracker_foreach_dirty under way */
+	F_QUEUED = 1u << 15, /* changed since the last dp_tracker_clear_dirty */
 };
 
 static const struct {
@@ -170,6 +191,12 @@ struct dp_tracker {
 	uint32_t *oidx;    /* the index before it doubled, being drained */
 	size_t noidx, omig; /* its size, next slot to move */
 	size_t nclosed;    /* live entries */
+
+	uint32_t **dq;      /* dirty list: slot numbers, chunks of DQ_CHUNK */
+	size_t dq_n, dq_nchunks, dq_capchunks;
+	uint8_t *gone;      /* sessions gone without a close: GONE_HDR + id each */
+	size_t gone_len, gone_cap, ngone;
+	bool dq_lost;       /* dropped: every open session counts as changed */
 
 	int64_t now_ns;
 	int64_t next_sweep_ns;
@@ -267,6 +294,112 @@ static struct rec *REC(const dp_tracker *t, size_t i)
 static int64_t *DL(const dp_tracker *t, size_t i)
 {
 	return &t->dls[i >> REC_SHIFT][i & (REC_CHUNK - 1)];
+}
+
+/* ---- dirty list (see the header comment) -------------------------------- */
+
+static uint32_t *DQ(const dp_tracker *t, size_t k)
+{
+	return &t->dq[k >> DQ_SHIFT][k & (DQ_CHUNK - 1)];
+}
+
+/* Release the list, keeping the chunk directory. */
+static void dq_drop(dp_tracker *t)
+{
+	for (size_t c = 0; c < t->dq_nchunks; c++)
+		t_free(t, t->dq[c], DQ_CHUNK * sizeof(uint32_t));
+	t->dq_nchunks = 0;
+	t->dq_n = 0;
+	t_free(t, t->gone, t->gone_cap);
+	t->gone = NULL;
+	t->gone_cap = t->gone_len = 0;
+	t->ngone = 0;
+}
+
+/* The list no longer says what changed: drop it (the next visit asks for
+ * a whole walk).  Marks still set F_QUEUED, cleared by the next clear. */
+static void dq_lose(dp_tracker *t)
+{
+	dq_drop(t);
+	t->dq_lost = true;
+}
+
+/* Mostly stale entries (sessions that changed, then closed or moved), or
+ * many sessions gone: nobody clears the list, or seldom; cheaper to walk. */
+static bool dq_full(const dp_tracker *t, size_t more_bytes)
+{
+	return t->dq_n + t->ngone >= 2 * t->nopen + DQ_CHUNK ||
+	       t->gone_len + more_bytes > 32 * (t->nopen + DQ_CHUNK);
+}
+
+static void dq_push(dp_tracker *t, uint32_t slot)
+{
+	if (t->dq_lost)
+		return;
+	if (t->dq_n == t->dq_nchunks * DQ_CHUNK) {
+		if (dq_full(t, 0)) {
+			dq_lose(t);
+			return;
+		}
+		if (t->dq_nchunks == t->dq_capchunks) {
+			size_t nc = t->dq_capchunks ? t->dq_capchunks * 2 : 4;
+			uint32_t **v = t_grow(t, t->dq, t->dq_capchunks * sizeof(*v), nc * sizeof(*v));
+			if (!v) {
+				dq_lose(t);
+				return;
+			}
+			t->dq = v;
+			t->dq_capchunks = nc;
+		}
+		uint32_t *c = t_alloc(t, DQ_CHUNK * sizeof(*c), false);
+		if (!c) {
+			dq_lose(t);
+			return;
+		}
+		t->dq[t->dq_nchunks++] = c;
+	}
+	*DQ(t, t->dq_n++) = slot;
+}
+
+/* Slot `slot` (0-based) changed in a field of its struct rt_session. */
+static void dirty_mark(dp_tracker *t, size_t slot)
+{
+	struct rec *s = REC(t, slot);
+	if (s->flags & F_QUEUED)
+		return;
+	s->flags |= F_QUEUED;
+	dq_push(t, (uint32_t)slot);
+}
+
+/* A session left the open set without a close (absorbed by a fusion). */
+static void gone_push(dp_tracker *t, const struct rt_session *r)
+{
+	if (t->dq_lost)
+		return;
+	size_t need = GONE_HDR + r->session_id.len;
+	if (t->gone_len + need > t->gone_cap) {
+		if (dq_full(t, need)) {
+			dq_lose(t);
+			return;
+		}
+		size_t nc = t->gone_cap ? t->gone_cap * 2 : 4096;
+		uint8_t *g = t_grow(t, t->gone, t->gone_cap, nc);
+		if (!g) {
+			dq_lose(t);
+			return;
+		}
+		t->gone = g;
+		t->gone_cap = nc;
+	}
+	uint8_t *p = t->gone + t->gone_len;
+	p[0] = r->nas_ip.family;
+	memcpy(p + 1, r->nas_ip.a, 16);
+	memcpy(p + 17, &r->start_ns, 8);
+	p[25] = r->sources;
+	p[26] = r->session_id.len;
+	memcpy(p + GONE_HDR, r->session_id.v, r->session_id.len);
+	t->gone_len += need;
+	t->ngone++;
 }
 
 static size_t blob_class(size_t len)
@@ -492,7 +625,7 @@ static int pack(dp_tracker *t, struct rec *s, const struct xs *x)
 		memcpy(p, r->calling_mac, 6);
 	s->blob = b;
 	s->blob_len = (uint16_t)len;
-	s->flags = f;
+	s->flags = (uint16_t)(f | (s->flags & (F_QUEUED | F_SEEN)));
 	s->start_ns = r->start_ns;
 	s->last_news_ns = r->last_news_ns;
 	s->prev_news_ns = r->prev_news_ns;
@@ -835,6 +968,10 @@ void dp_tracker_free(dp_tracker *t)
 	free(t->cblk);
 	free(t->cidx);
 	free(t->oidx);
+	for (size_t i = 0; i < t->dq_nchunks; i++)
+		free(t->dq[i]);
+	free(t->dq);
+	free(t->gone);
 	free(t);
 }
 
@@ -957,6 +1094,7 @@ static int open_insert(dp_tracker *t, const struct xs *x, uint64_t h, uint32_t *
 	if (x->has_mac)
 		tab_link(t, TAB_MACS, i, mac_hash(x->mac));
 	sess_touch(t, i);
+	dirty_mark(t, i - 1);
 	t->st.opened++;
 	*ret = i;
 	return 0;
@@ -973,8 +1111,10 @@ static void open_remove(dp_tracker *t, uint32_t i)
 	blob_free(t, s->blob, s->blob_len);
 	nas_put(t, s->nas);
 	uint32_t last = (uint32_t)t->nopen;
+	bool requeue = false;
 	if (i != last) {
 		struct rec *m = REC(t, last - 1);
+		requeue = (m->flags & F_QUEUED) != 0;
 		uint32_t *pp = tab_ref(t, TAB_KEYS, last, m->hash);
 		if (pp)
 			*pp = i;
@@ -987,6 +1127,8 @@ static void open_remove(dp_tracker *t, uint32_t i)
 		*DL(t, i - 1) = *DL(t, last - 1);
 	}
 	t->nopen--;
+	if (requeue)
+		dq_push(t, i - 1); /* its entry under `last` is stale now */
 	/* give back a chunk once a whole spare one is empty */
 	if (t->nchunks >= 2 && t->nopen + REC_CHUNK <= (t->nchunks - 1) * REC_CHUNK) {
 		t->nchunks--;
@@ -1463,13 +1605,21 @@ static int sess_update(dp_tracker *t, uint32_t i, const struct dp_acct_msg *m)
 		struct xs x;
 		unpack(t, s, &x);
 		xs_update(&x.r, m);
-		return pack(t, s, &x);
+		int err = pack(t, s, &x);
+		if (!err)
+			dirty_mark(t, i - 1);
+		return err;
 	}
-	if (m->has_ipv4) {
+	/* only a change of what the session shows makes it dirty (not a
+	 * retransmission) */
+	bool changed = false;
+	if (m->has_ipv4 && (!(s->flags & F_IPV4) || memcmp(s->ipv4, m->ipv4, 4) != 0)) {
+		changed = true;
 		s->flags |= F_IPV4;
 		memcpy(s->ipv4, m->ipv4, 4);
 	}
 	if (m->has_event_ts && !(s->flags & F_SKEW)) {
+		changed = true;
 		s->flags |= F_SKEW;
 		int64_t ms = m->skew_ns / 1000000;
 		if (ms > INT32_MAX)
@@ -1478,9 +1628,16 @@ static int sess_update(dp_tracker *t, uint32_t i, const struct dp_acct_msg *m)
 			ms = INT32_MIN;
 		s->clock_skew_ms = (int32_t)ms;
 	}
-	s->sources |= m->source;
-	if (m->auth == RT_AUTH_NO_SECRET)
+	if ((s->sources | m->source) != s->sources) {
+		changed = true;
+		s->sources |= m->source;
+	}
+	if (m->auth == RT_AUTH_NO_SECRET && s->auth != RT_AUTH_NO_SECRET) {
+		changed = true;
 		s->auth = RT_AUTH_NO_SECRET;
+	}
+	if (changed)
+		dirty_mark(t, i - 1);
 	return 0;
 }
 
@@ -1537,15 +1694,22 @@ static int absorb(dp_tracker *t, uint32_t rad, uint32_t o)
 	struct xs xr, xo;
 	unpack(t, REC(t, rad - 1), &xr);
 	unpack(t, REC(t, o - 1), &xo);
+	bool changed = (xr.r.sources | xo.r.sources) != xr.r.sources;
 	xr.r.sources |= xo.r.sources;
 	if (!xr.r.has_ipv4 && xo.r.has_ipv4) {
+		changed = true;
 		xr.r.has_ipv4 = true;
 		memcpy(xr.r.ipv4, xo.r.ipv4, 4);
 	}
-	if (!xr.r.nas_port_id.len && xo.r.nas_port_id.len)
+	if (!xr.r.nas_port_id.len && xo.r.nas_port_id.len) {
+		changed = true;
 		xr.r.nas_port_id = xo.r.nas_port_id;
+	}
 	if ((err = pack(t, REC(t, rad - 1), &xr)))
 		return err;
+	if (changed)
+		dirty_mark(t, rad - 1);
+	gone_push(t, &xo.r);
 	/* its frames are ignored while the RADIUS session lives; a new login
 	 * or binding of the same key after it is a new session */
 	uint64_t h = key_hash(key_nas(t, REC(t, o - 1)), xo.r.session_id.v, xo.r.session_id.len);
@@ -1696,6 +1860,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			if (ev > r->last_news_ns) {
 				r->last_news_ns = ev;
 				sess_touch(t, s);
+				dirty_mark(t, s - 1);
 			}
 			return after_update(t, s, m, &gone);
 		}
@@ -1707,6 +1872,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 				r->prev_news_ns = r->last_news_ns;
 				r->last_news_ns = ev;
 				sess_touch(t, s);
+				dirty_mark(t, s - 1);
 			} else {
 				t->st.duplicates++;
 			}
@@ -1798,6 +1964,74 @@ int dp_tracker_foreach_open(dp_tracker *t, int (*fn)(void *ctx, const struct rt_
 			return r;
 	}
 	return 0;
+}
+
+int dp_tracker_foreach_dirty(dp_tracker *t, dp_tracker_dirty_fn fn, void *ctx)
+{
+	if (t->dq_lost)
+		return -ENOBUFS;
+	struct xs x;
+	int r = 0;
+	for (size_t off = 0; off < t->gone_len && !r;) {
+		const uint8_t *p = t->gone + off;
+		memset(&x.r, 0, sizeof(x.r));
+		x.r.nas_ip.family = p[0];
+		memcpy(x.r.nas_ip.a, p + 1, 16);
+		memcpy(&x.r.start_ns, p + 17, 8);
+		x.r.stop_ns = RT_TIME_NONE;
+		x.r.last_news_ns = RT_TIME_NONE;
+		x.r.prev_news_ns = RT_TIME_NONE;
+		x.r.sources = p[25];
+		set_text(&x.r.session_id, p + GONE_HDR, p[26]);
+		off += GONE_HDR + p[26];
+		r = fn(ctx, &x.r, true);
+	}
+	size_t k;
+	for (k = 0; k < t->dq_n && !r; k++) {
+		uint32_t slot = *DQ(t, k);
+		if (slot >= t->nopen)
+			continue; /* stale: a slot closed since */
+		struct rec *s = REC(t, slot);
+		if ((s->flags & (F_QUEUED | F_SEEN)) != F_QUEUED)
+			continue; /* stale (slot reused unchanged), or seen already */
+		s->flags |= F_SEEN;
+		unpack(t, s, &x);
+		r = fn(ctx, &x.r, false);
+	}
+	for (size_t j = 0; j < k; j++) {
+		uint32_t slot = *DQ(t, j);
+		if (slot < t->nopen)
+			REC(t, slot)->flags &= (uint16_t)~F_SEEN;
+	}
+	return r;
+}
+
+void dp_tracker_clear_dirty(dp_tracker *t)
+{
+	if (t->dq_lost) {
+		for (size_t i = 0; i < t->nopen; i++)
+			REC(t, i)->flags &= (uint16_t)~F_QUEUED;
+		t->dq_lost = false;
+		return; /* dq_lose() released the list */
+	}
+	for (size_t k = 0; k < t->dq_n; k++) {
+		uint32_t slot = *DQ(t, k);
+		if (slot < t->nopen)
+			REC(t, slot)->flags &= (uint16_t)~F_QUEUED;
+	}
+	t->dq_n = 0;
+	/* keep one chunk (the next interval's changes), give back the rest */
+	while (t->dq_nchunks > 1) {
+		t->dq_nchunks--;
+		t_free(t, t->dq[t->dq_nchunks], DQ_CHUNK * sizeof(uint32_t));
+	}
+	t->gone_len = 0;
+	t->ngone = 0;
+	if (t->gone_cap > 4096) {
+		t_free(t, t->gone, t->gone_cap);
+		t->gone = NULL;
+		t->gone_cap = 0;
+	}
 }
 
 void dp_tracker_get_stats(const dp_tracker *t, struct dp_tracker_stats *ret)

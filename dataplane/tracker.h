@@ -57,12 +57,19 @@
  *    blocks plus 5-11 bytes of index: a 62-bit hash stands for the key.
  *    The index doubles incrementally too.  No call pauses for O(n) work
  *    except dp_tracker_foreach_open, Accounting-On/Off (a scan of the open
- *    sessions) and a sweep that finds due sessions.  With 10M open
+ *    sessions), a sweep that finds due sessions, and
+ *    dp_tracker_clear_dirty after the dirty list was dropped.  With 10M open
  *    sessions the 256-byte budget holds while the closed keys of the last
  *    2 days number up to about as many as the open sessions (~233 bytes
  *    per open session measured with 10M of each).
  *  - dp_tracker_get_stats() reports the tracker's own allocation in
  *    mem_bytes.
+ *  - checkpoints: the sessions changed since the last
+ *    dp_tracker_clear_dirty() are listed as they change (a flag bit in the
+ *    record plus a 4-byte slot number, in chunks of 65536), so that
+ *    dp_tracker_foreach_dirty() costs O(changed), not O(open): at most
+ *    ~4 bytes per open session while every session changed, 256 KB when
+ *    few did.
  *
  * Close callback errors: a session whose close the callback refused stays
  * open and unchanged (its key is not remembered as closed), and the error is
@@ -198,6 +205,45 @@ int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *s);
 /** Visit every open session (e.g. to persist them). */
 int dp_tracker_foreach_open(dp_tracker *t, int (*fn)(void *ctx, const struct rt_session *s),
 			    void *ctx);
+
+/**
+ * Visitor of dp_tracker_foreach_dirty().  s is valid during the call only.
+ * gone false: s is an open session as dp_tracker_foreach_open() shows it.
+ * gone true: a session that left the open set without a close (absorbed
+ * into a RADIUS session by a PPPoE/DHCP fusion): only its key (nas_ip,
+ * session_id), start_ns and sources are set, stop_ns is RT_TIME_NONE.
+ * A non-zero return stops the visit and is returned by it.  The visitor
+ * must not change the tracker.
+ */
+typedef int (*dp_tracker_dirty_fn)(void *ctx, const struct rt_session *s, bool gone);
+
+/**
+ * Visit what changed since the last dp_tracker_clear_dirty() (or since
+ * dp_tracker_alloc()), to checkpoint only that: first every session gone
+ * without a close (in the order they left), then every open session that
+ * opened (dp_tracker_resume() included) or changed a field of its struct
+ * rt_session since, once each, in no particular order.  Sessions closed
+ * since are not visited (the close callback had them), nor sessions
+ * whose only news was a retransmission.  A session gone and then opened
+ * again under the same key is visited as gone, then as open.
+ *
+ * The list costs nothing per packet beyond a flag test and, at the first
+ * change of a session, a 4-byte append (its memory grows in 256 KB chunks;
+ * no allocation per packet).  If it grows past twice the open sessions
+ * (nobody clears it) or an allocation fails, it is dropped: this call then
+ * returns -ENOBUFS without visiting anything, and the caller walks every
+ * open session (dp_tracker_foreach_open) before the clear.
+ *
+ * The list is not cleared: call dp_tracker_clear_dirty() once what was
+ * visited is safely handed over (after a failed visit, the same list can
+ * be visited again).
+ * @return 0, -ENOBUFS (list dropped: walk everything), or fn's non-zero value
+ */
+int dp_tracker_foreach_dirty(dp_tracker *t, dp_tracker_dirty_fn fn, void *ctx);
+
+/** Forget what changed so far: the next dp_tracker_foreach_dirty() lists
+ *  what changes from now on.  O(listed) (O(open) after -ENOBUFS). */
+void dp_tracker_clear_dirty(dp_tracker *t);
 
 void dp_tracker_get_stats(const dp_tracker *t, struct dp_tracker_stats *ret);
 

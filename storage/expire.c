@@ -409,6 +409,13 @@ static int log_removals(st_store *st, int64_t now, int64_t horizon, const struct
 int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		    struct st_expire_report *ret)
 {
+	return st_store_expire_with(st, now_ns, retention_ns, NULL, ret);
+}
+
+int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
+			 const struct st_expire_opts *o, struct st_expire_report *ret)
+{
+	const struct st_expire_opts none = {0};
 	struct st_expire_report rep = {0};
 	struct removal *rem = NULL;
 	struct expirer *x = NULL;
@@ -420,8 +427,14 @@ int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		return ST_EREADONLY;
 	if (retention_ns <= 0)
 		return ST_EINVAL;
-	/* seals due days (and commits the pending batch) */
-	rc = st_seal_due(st, now_ns, NULL);
+	if (!o)
+		o = &none;
+	/* seals due days (and commits the pending batch); a caller with a
+	 * seal job of its own has them sealed already, or retries them */
+	if (o->flags & ST_EXPIRE_NOSEAL)
+		rc = st_store_commit(st);
+	else
+		rc = st_seal_due(st, now_ns, NULL);
 	if (rc)
 		return rc;
 	if (__builtin_sub_overflow(now_ns, retention_ns, &cut))
@@ -506,6 +519,14 @@ int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 	if (unlinked)
 		fsync(st->segfd);
 	rc = log_removals(st, now_ns, cut, rem, nrem);
+	for (size_t i = 0; o->on_item && i < nrem; i++) {
+		struct st_expire_item it = {.day = rem[i].day, .whole = rem[i].whole,
+					    .damaged = rem[i].corrupt,
+					    .sessions = rem[i].sessions,
+					    .bytes = rem[i].whole ? rem[i].bytes : 0,
+					    .sha = rem[i].has_sha ? rem[i].sha : NULL};
+		o->on_item(o->ctx, &it);
+	}
 	{
 		int32_t *sd = calloc(nrem ? nrem : 1, sizeof(*sd));
 		size_t nsd = 0;

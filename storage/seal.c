@@ -228,8 +228,9 @@ static int write_file_at(int dirfd, const char *name, const uint8_t *p, size_t n
  * its catalogue entry in *ret.  Nothing is written when no live record is
  * left (*out empty: the day stays version 1).
  */
-static int conv_build(st_store *st, int32_t day, const struct st_buf *v1, int64_t horizon,
-		      struct st_buf *out, struct st_dayinfo *ret)
+static int conv_build(int segfd, const struct st_keyring *keys, int32_t day,
+		      const struct st_buf *v1, int64_t horizon, struct st_buf *out,
+		      struct st_dayinfo *ret)
 {
 	struct conv c = {.horizon = horizon,
 			 .di = {.rmin_start = INT64_MAX, .lmin_start = INT64_MAX,
@@ -249,16 +250,16 @@ static int conv_build(st_store *st, int32_t day, const struct st_buf *v1, int64_
 	di.nblocks = (uint32_t)((c.n + ST_SEG2_BLOCK_RECS - 1) / ST_SEG2_BLOCK_RECS);
 	char tmp[32];
 	st_seg2_tmp_name(day, tmp);
-	if (st->keys) {
+	if (keys) {
 		/* encrypted at rest: the seal and the catalogue size stay those
 		 * of the plaintext (CRYPT.md "Sealed segments") */
 		struct st_buf box = {0};
-		rc = st_segbox_seal(st->keys, day, out->p, out->len, &box);
+		rc = st_segbox_seal(keys, day, out->p, out->len, &box);
 		if (!rc)
-			rc = write_file_at(st->segfd, tmp, box.p, box.len);
+			rc = write_file_at(segfd, tmp, box.p, box.len);
 		st_buf_done(&box);
 	} else {
-		rc = write_file_at(st->segfd, tmp, out->p, out->len);
+		rc = write_file_at(segfd, tmp, out->p, out->len);
 	}
 	if (!rc)
 		*ret = di;
@@ -551,37 +552,254 @@ static int seg_read(int fd, uint64_t size, struct st_buf *b)
 	return 0;
 }
 
-int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
+/*
+ * Seal jobs (store.h "Sealing in two steps").  A job is made on the writer
+ * thread (begin: the due days are frozen and committed), prepared on any
+ * thread (only the frozen files, the directory descriptor and the keyring
+ * are used: no catalogue, no writer state), installed on the writer thread
+ * (one transaction).  st_store_seal() runs the three in sequence, so the
+ * inline and the two-step seal write the same bytes.
+ */
+struct seal_day {
+	int32_t day;
+	/* as frozen (begin): what install checks the catalogue against */
+	uint64_t v1_size;
+	uint32_t v1_nblocks;
+	uint32_t v1_flags;
+	uint64_t v1_live; /* nrecs - nexpired */
+	/* prepared */
+	bool damaged;
+	bool converted; /* "YYYY-MM-DD.seg.v2" written, ndi its day entry */
+	struct st_dayinfo ndi;
+	uint64_t size;
+	uint8_t sha[32];
+};
+
+enum { JOB_BEGUN, JOB_PREPARED, JOB_FAILED, JOB_INSTALLED };
+
+struct st_seal_job {
+	st_store *st;        /* only for install and free (writer thread) */
+	int segfd;           /* borrowed from st: valid until st_store_close */
+	const struct st_keyring *keys;
+	int64_t horizon;     /* meta.horizon at begin */
+	int32_t seal_day;    /* meta.seal_day at begin */
+	uint32_t nseals;     /* meta.nseals at begin */
+	int32_t frontier;    /* meta.seal_day after install */
+	int state;
+	size_t n;
+	struct seal_day *d;
+};
+
+/* Whether any live sealed segment of the store is encrypted (its file
+ * starts with the box magic, CRYPT.md): a store that holds one must not
+ * get a sealed day in plaintext. */
+static bool store_encrypted(st_store *st)
 {
-	struct st_buf buf = {0}, v2 = {0};
-	MDB_txn *txn = NULL;
-	struct st_meta m;
-	struct {
-		int32_t day;
-		struct st_dayinfo di;
-	} *conv = NULL;
-	size_t nconv = 0;
-	uint8_t prev[32] = {0};
-	uint32_t sealed = 0;
+	for (size_t i = 0; i < st->ndays; i++) {
+		const struct st_pday *d = st->days[i];
+		char name[24];
+		uint8_t hdr[16];
+		if (!d->known || !(d->ci.flags & ST_DAY_SEALED2))
+			continue;
+		seg_name(d->day, name);
+		int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
+		close(fd);
+		if (n >= 4 && st_segbox_is(hdr, (size_t)n))
+			return true;
+	}
+	return false;
+}
+
+int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret)
+{
 	int64_t edge;
 	int rc;
 
 	if (!st->writable)
 		return ST_EREADONLY;
-	rc = st_store_commit(st);
-	if (rc)
-		return rc;
+	if (st->seal_job)
+		return ST_EINVAL;
 	if (__builtin_sub_overflow(now_ns, st->seal_grace, &edge))
 		edge = INT64_MIN;
 	/* day D is due when its end (start of D + 1) <= now - grace */
 	int32_t frontier = st_day_of(edge);
-	m = st->meta;
+	if (st->meta.seal_day != ST_SEAL_DAY_NONE && frontier <= st->meta.seal_day) {
+		*ret = NULL;
+		return 0;
+	}
+	if (!st->keys && store_encrypted(st))
+		return ST_ENEEDKEY;
+	struct st_seal_job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	/* freeze first, then commit: what the batch holds for a due day was
+	 * put before the freeze and is committed to that day's file now */
+	if (!st->frozen || frontier > st->freeze_day) {
+		st->frozen = true;
+		st->freeze_day = frontier;
+		st->last_day = NULL;
+	}
+	rc = st_store_commit(st);
+	if (rc) {
+		free(job);
+		return rc;
+	}
+	job->st = st;
+	job->segfd = st->segfd;
+	job->keys = st->keys;
+	job->horizon = st->meta.horizon;
+	job->seal_day = st->meta.seal_day;
+	job->nseals = st->meta.nseals;
+	job->frontier = frontier;
+	for (size_t i = 0; i < st->ndays; i++) {
+		const struct st_pday *d = st->days[i];
+		if (!d->known || d->day >= frontier)
+			continue;
+		if (job->seal_day != ST_SEAL_DAY_NONE && d->day < job->seal_day)
+			continue; /* sealed before */
+		void *nd = realloc(job->d, (job->n + 1) * sizeof(*job->d));
+		if (!nd) {
+			free(job->d);
+			free(job);
+			return -ENOMEM;
+		}
+		job->d = nd;
+		job->d[job->n] = (struct seal_day){
+			.day = d->day, .v1_size = d->ci.size, .v1_nblocks = d->ci.nblocks,
+			.v1_flags = d->ci.flags,
+			.v1_live = d->ci.nrecs > d->ci.nexpired ? d->ci.nrecs - d->ci.nexpired : 0};
+		job->n++;
+	}
+	st->seal_job = true;
+	*ret = job;
+	return 0;
+}
 
-	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, 0, &txn));
+/* Remove the temporaries of a job's converted days. */
+static void job_unlink(struct st_seal_job *job)
+{
+	for (size_t i = 0; i < job->n; i++) {
+		char tmp[32];
+		if (!job->d[i].converted)
+			continue;
+		st_seg2_tmp_name(job->d[i].day, tmp);
+		unlinkat(job->segfd, tmp, 0);
+		job->d[i].converted = false;
+	}
+}
+
+/* Prepare one frozen day: hash, validate, convert. */
+static int prepare_day(struct st_seal_job *job, struct seal_day *sd, struct st_buf *buf,
+		       struct st_buf *v2)
+{
+	char name[24];
+	seg_name(sd->day, name);
+	int fd = openat(job->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = seg_read(fd, sd->v1_size, buf);
+	close(fd);
 	if (rc)
 		return rc;
-	if (m.seal_day != ST_SEAL_DAY_NONE && frontier <= m.seal_day)
-		goto out_sync;
+	if (buf->len != sd->v1_size)
+		return ST_ECORRUPT;
+	if (sha256_mem(buf->p, buf->len, sd->sha))
+		return -ENOMEM;
+	/* Validate before sealing: a segment damaged before its seal is sealed
+	 * as it is (the chain must go on and it must still expire) but
+	 * marked, and verify reports it. */
+	enum st_dec why;
+	int wrc = st_seg_walk(buf->p, buf->len, NULL, NULL, &why);
+	if (wrc == -ENOMEM)
+		return wrc;
+	sd->damaged = wrc != 0;
+	sd->size = sd->v1_size;
+	/* A valid day becomes a sealed segment (version 2): the seal covers
+	 * that file (FORMAT.md section 9). */
+	v2->len = 0;
+	if (!wrc && !(sd->v1_flags & ST_DAY_SEALED2)) {
+		rc = conv_build(job->segfd, job->keys, sd->day, buf, job->horizon, v2, &sd->ndi);
+		if (rc)
+			return rc;
+	}
+	if (v2->len) {
+		sd->converted = true;
+		if (sha256_mem(v2->p, v2->len, sd->sha))
+			return -ENOMEM;
+		sd->size = v2->len;
+	}
+	return 0;
+}
+
+int st_seal_job_prepare(st_seal_job *job)
+{
+	struct st_buf buf = {0}, v2 = {0};
+	int rc = 0;
+
+	if (!job || job->state != JOB_BEGUN)
+		return ST_EINVAL;
+	for (size_t i = 0; i < job->n && !rc; i++)
+		rc = prepare_day(job, &job->d[i], &buf, &v2);
+	st_buf_done(&buf);
+	st_buf_done(&v2);
+	if (rc) {
+		job_unlink(job);
+		job->state = JOB_FAILED;
+		return rc;
+	}
+	job->state = JOB_PREPARED;
+	return 0;
+}
+
+/* Whether the catalogue still holds the frozen days as they were. */
+static bool job_current(st_store *st, const struct st_seal_job *job)
+{
+	const struct st_meta *m = &st->meta;
+	size_t seen = 0;
+	if (m->horizon != job->horizon || m->seal_day != job->seal_day ||
+	    m->nseals != job->nseals || !st->frozen || st->freeze_day < job->frontier)
+		return false;
+	for (size_t i = 0; i < st->ndays; i++) {
+		const struct st_pday *d = st->days[i];
+		if (d->day >= job->frontier)
+			continue;
+		if (job->seal_day != ST_SEAL_DAY_NONE && d->day < job->seal_day)
+			continue;
+		if (d->nrecs || d->npb || d->raw.len)
+			return false; /* puts reached a frozen day */
+		if (!d->known)
+			continue;
+		if (seen >= job->n)
+			return false;
+		const struct seal_day *sd = &job->d[seen++];
+		if (sd->day != d->day || sd->v1_size != d->ci.size ||
+		    sd->v1_nblocks != d->ci.nblocks || sd->v1_flags != d->ci.flags)
+			return false;
+	}
+	return seen == job->n;
+}
+
+int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report *ret)
+{
+	MDB_txn *txn = NULL;
+	struct st_meta m;
+	uint8_t prev[32] = {0};
+	uint32_t sealed = 0;
+	int rc;
+
+	if (!job || job->st != st || job->state != JOB_PREPARED)
+		return ST_EINVAL;
+	if (!job_current(st, job)) {
+		rc = ST_ESTALE;
+		goto out_fail;
+	}
+	m = st->meta;
+	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, 0, &txn));
+	if (rc)
+		goto out_fail;
 	if (m.nseals) {
 		uint8_t kb[4];
 		struct st_seal last;
@@ -597,75 +815,15 @@ int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 			goto out_txn;
 		memcpy(prev, last.chain, 32);
 	}
-	for (size_t i = 0; i < st->ndays; i++) {
-		const struct st_pday *d = st->days[i];
-		char name[24];
-		struct st_seal s = {0};
-		uint64_t n;
-		if (!d->known || d->day >= frontier)
-			continue;
-		if (m.seal_day != ST_SEAL_DAY_NONE && d->day < m.seal_day)
-			continue; /* sealed before */
-		seg_name(d->day, name);
-		int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			rc = -errno;
-			goto out_txn;
-		}
-		rc = seg_read(fd, d->ci.size, &buf);
-		close(fd);
-		if (rc)
-			goto out_txn;
-		n = buf.len;
-		if (n != d->ci.size) {
-			rc = ST_ECORRUPT;
-			goto out_txn;
-		}
-		if (sha256_mem(buf.p, buf.len, s.sha)) {
-			rc = -ENOMEM;
-			goto out_txn;
-		}
-		/* Validate before sealing: a segment damaged before its seal is
-		 * sealed as it is (the chain must go on and it must still
-		 * expire) but marked, and verify reports it. */
-		enum st_dec why;
-		int wrc = st_seg_walk(buf.p, buf.len, NULL, NULL, &why);
-		if (wrc == -ENOMEM) {
-			rc = wrc;
-			goto out_txn;
-		}
-		if (wrc)
-			s.flags |= ST_SEAL_DAMAGED;
-		s.day = d->day;
-		s.size = d->ci.size;
-		/* A valid day becomes a sealed segment (version 2): the seal
-		 * covers that file (FORMAT.md section 9). */
-		struct st_dayinfo ndi;
-		if (!wrc && !(d->ci.flags & ST_DAY_SEALED2)) {
-			rc = conv_build(st, d->day, &buf, m.horizon, &v2, &ndi);
+	for (size_t i = 0; i < job->n; i++) {
+		const struct seal_day *sd = &job->d[i];
+		struct st_seal s = {.flags = sd->damaged ? ST_SEAL_DAMAGED : 0, .day = sd->day,
+				    .size = sd->size};
+		memcpy(s.sha, sd->sha, 32);
+		if (sd->converted) {
+			rc = conv_switch(st, txn, sd->day, &sd->ndi);
 			if (rc)
 				goto out_txn;
-		} else {
-			v2.len = 0;
-		}
-		if (v2.len) {
-			void *nc = realloc(conv, (nconv + 1) * sizeof(*conv));
-			if (!nc) {
-				rc = -ENOMEM;
-				goto out_txn;
-			}
-			conv = nc;
-			conv[nconv].day = d->day;
-			conv[nconv].di = ndi;
-			nconv++;
-			rc = conv_switch(st, txn, d->day, &ndi);
-			if (rc)
-				goto out_txn;
-			if (sha256_mem(v2.p, v2.len, s.sha)) {
-				rc = -ENOMEM;
-				goto out_txn;
-			}
-			s.size = v2.len;
 		}
 		rc = chain_link(prev, &s);
 		if (rc)
@@ -681,7 +839,7 @@ int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 		m.nseals++;
 		sealed++;
 	}
-	m.seal_day = frontier;
+	m.seal_day = job->frontier;
 	{
 		uint8_t b[ST_META_LEN];
 		st_meta_write(b, &m);
@@ -693,45 +851,110 @@ int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
 	rc = st_mdb_err(mdb_txn_commit(txn));
 	txn = NULL;
 	if (rc)
-		goto out_txn;
-	st->meta = m;
+		goto out_fail;
+	/* committed: from here on the job is installed whatever follows */
+	job->state = JOB_INSTALLED;
+	st->meta.seal_day = m.seal_day;
+	st->meta.nseals = m.nseals;
 	st->last_day = NULL; /* puts for sealed days now go to the frontier */
 	/* the catalogue names the sealed files: put them in place (a crash
 	 * before this is finished by the next writable open) */
-	for (size_t i = 0; i < nconv; i++) {
+	bool renamed = false;
+	for (size_t i = 0; i < job->n; i++) {
+		struct seal_day *sd = &job->d[i];
 		char name[24], tmp[32];
 		struct st_pday *d;
-		seg_name(conv[i].day, name);
-		st_seg2_tmp_name(conv[i].day, tmp);
-		st_cache_drop_day(st, conv[i].day);
+		if (!sd->converted)
+			continue;
+		seg_name(sd->day, name);
+		st_seg2_tmp_name(sd->day, tmp);
+		st_cache_drop_day(st, sd->day);
 		if (renameat(st->segfd, tmp, st->segfd, name) != 0 && !rc)
 			rc = -errno;
-		if (st_pday_find(st, conv[i].day, &d) == 0)
-			d->ci = conv[i].di;
+		sd->converted = false; /* not a temporary any more */
+		renamed = true;
+		if (st_pday_find(st, sd->day, &d) == 0)
+			d->ci = sd->ndi;
 	}
-	if (nconv && fsync(st->segfd) != 0 && !rc)
+	if (renamed && fsync(st->segfd) != 0 && !rc)
 		rc = -errno;
-	nconv = 0;
 	if (rc)
-		goto out_txn;
+		return rc;
 	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
 	if (rc)
-		goto out_txn;
-out_sync:
+		return rc;
 	rc = manifest_sync(st, txn);
+	mdb_txn_abort(txn);
 	if (!rc && ret)
 		*ret = (struct st_seal_report){sealed, st->meta.nseals, st->meta.seal_day};
+	return rc;
+
 out_txn:
-	if (txn)
+	mdb_txn_abort(txn);
+out_fail:
+	job_unlink(job);
+	job->state = JOB_FAILED;
+	return rc;
+}
+
+size_t st_seal_job_days(const st_seal_job *job)
+{
+	return job ? job->n : 0;
+}
+
+int st_seal_job_day(const st_seal_job *job, size_t i, struct st_seal_job_day *ret)
+{
+	if (!job || i >= job->n)
+		return ST_EINVAL;
+	const struct seal_day *sd = &job->d[i];
+	*ret = (struct st_seal_job_day){.day = sd->day, .size = sd->size,
+					.converted = sd->ndi.flags & ST_DAY_SEALED2,
+					.damaged = sd->damaged};
+	ret->sessions = ret->converted ? sd->ndi.nrecs : sd->v1_live;
+	memcpy(ret->sha, sd->sha, 32);
+	return 0;
+}
+
+void st_seal_job_free(st_seal_job *job)
+{
+	if (!job)
+		return;
+	if (job->state != JOB_INSTALLED)
+		job_unlink(job);
+	job->st->seal_job = false;
+	free(job->d);
+	free(job);
+}
+
+int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret)
+{
+	st_seal_job *job = NULL;
+	int rc;
+
+	if (!st->writable)
+		return ST_EREADONLY;
+	rc = st_store_commit(st);
+	if (rc)
+		return rc;
+	rc = st_store_seal_begin(st, now_ns, &job);
+	if (rc)
+		return rc;
+	if (!job) {
+		/* nothing due: the manifest may still lag the catalogue */
+		MDB_txn *txn;
+		rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
+		if (rc)
+			return rc;
+		rc = manifest_sync(st, txn);
 		mdb_txn_abort(txn);
-	for (size_t i = 0; i < nconv; i++) { /* not committed: remove */
-		char tmp[32];
-		st_seg2_tmp_name(conv[i].day, tmp);
-		unlinkat(st->segfd, tmp, 0);
+		if (!rc && ret)
+			*ret = (struct st_seal_report){0, st->meta.nseals, st->meta.seal_day};
+		return rc;
 	}
-	free(conv);
-	st_buf_done(&buf);
-	st_buf_done(&v2);
+	rc = st_seal_job_prepare(job);
+	if (!rc)
+		rc = st_store_seal_install(st, job, ret);
+	st_seal_job_free(job);
 	return rc;
 }
 

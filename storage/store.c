@@ -56,6 +56,10 @@ static const char *const err_names[ST_ELAST - ST_EBASE] = {
 	[ST_ELMDB - ST_EBASE] = "LMDB failure",
 	[ST_EZSTD - ST_EBASE] = "zstd compression failure",
 	[ST_EEXPIRED - ST_EBASE] = "session ended before the store's expiry horizon",
+	[ST_ENEEDKEY - ST_EBASE] = "the store holds encrypted sealed segments but no key file "
+				   "was given (RETAIN_KEYS, or [store] keys for retaind): "
+				   "refusing to seal days in plaintext",
+	[ST_ESTALE - ST_EBASE] = "the store changed since the seal job began (retry)",
 };
 
 const char *st_strerror(int err)
@@ -448,8 +452,12 @@ int st_ix_ref_parse(const MDB_val *v, uint64_t *ret_dur, uint32_t *ret_block,
 int32_t st_seg_day_for(const st_store *st, int64_t stop_ns)
 {
 	int32_t day = st_day_of(stop_ns);
-	if (st->meta.seal_day != ST_SEAL_DAY_NONE && day < st->meta.seal_day)
-		return st->meta.seal_day;
+	int32_t f = st->meta.seal_day;
+	/* days frozen by a seal job (seal.c) take no puts either */
+	if (st->frozen && (f == ST_SEAL_DAY_NONE || st->freeze_day > f))
+		f = st->freeze_day;
+	if (f != ST_SEAL_DAY_NONE && day < f)
+		return f;
 	return day;
 }
 

@@ -46,6 +46,8 @@
  * the link in the catalogue and DIR/MANIFEST; the file is never written
  * again (late sessions for a sealed day go to the first unsealed day's
  * segment).  st_store_verify() checks every segment against the chain.
+ * Sealing can run in two steps, the heavy one off the writer thread (seal
+ * jobs: st_store_seal_begin(), "Sealing in two steps" below).
  *
  * Open sessions have indexes of their own (same keys), so that a session
  * open for weeks does not widen the backward walk over closed ones; closed
@@ -71,7 +73,9 @@
  * segments and the LMDB map are memory-mapped files (page cache, not heap).
  * st_store_mem_bytes() reports the heap part.
  *
- * Threading: one st_store handle, one thread.  Readers in other processes
+ * Threading: one st_store handle, one thread, with one exception: the
+ * prepare step of a seal job (st_seal_job_prepare(), below) may run on
+ * another thread while the writer goes on.  Readers in other processes
  * may open the same store read-only concurrently (LMDB MVCC).
  *
  * Errors: functions return 0 or a negative value: -errno for system errors,
@@ -99,6 +103,9 @@ enum st_err {
 	ST_ELMDB,               /**< other LMDB failure */
 	ST_EZSTD,               /**< compression failure */
 	ST_EEXPIRED,            /**< session ended before the expiry horizon */
+	ST_ENEEDKEY,            /**< sealing refused: the store holds encrypted
+				     sealed segments and the handle has no keys */
+	ST_ESTALE,              /**< a seal job's days changed since it began */
 	ST_ELAST
 };
 
@@ -328,17 +335,47 @@ struct st_expire_report {
 /**
  * Remove every closed session with stop_ns < now_ns - retention_ns, in one
  * LMDB transaction plus the unlink of whole segments after it commits.
- * Seals the days that are due first (st_store_seal()).
+ * Seals the days that are due first (st_store_seal(); not with
+ * ST_EXPIRE_NOSEAL of st_store_expire_with()).
  * Each removal is appended to the store's expiry log (DIR/expiry.log: time,
  * segment, sessions, bytes, SHA-256 of a removed segment).  The pending
  * batch is committed first.  Open sessions never expire.  The horizon only
  * moves forward: a later call with an earlier cut removes nothing.
- * @return 0, ST_EINVAL (retention <= 0), ST_EREADONLY, errors of commit;
+ * @return 0, ST_EINVAL (retention <= 0), ST_EREADONLY, errors of commit
+ *         and of st_store_seal() (ST_ENEEDKEY ...);
  *         -errno from writing the expiry log (the removal itself is then
  *         committed and *ret filled)
  */
 int st_store_expire(st_store *st, int64_t now_ns, int64_t retention_ns,
 		    struct st_expire_report *ret);
+
+/** One removal of st_store_expire_with() (valid during the callback). */
+struct st_expire_item {
+	int32_t day;
+	bool whole;          /**< the segment was removed (else: partial, hidden) */
+	bool damaged;        /**< its blocks failed validation (uncounted) */
+	uint64_t sessions;
+	uint64_t bytes;      /**< file bytes freed (whole only) */
+	const uint8_t *sha;  /**< SHA-256 of a removed sealed segment, or NULL */
+};
+
+enum st_expire_flags {
+	/** Do not seal due days first (only commit the pending batch): for a
+	 *  caller that seals with a seal job of its own (retaind), so that
+	 *  expiry never runs the inline seal on the writer thread. */
+	ST_EXPIRE_NOSEAL = 1u << 0,
+};
+
+struct st_expire_opts {
+	unsigned flags; /**< enum st_expire_flags */
+	/** Called once per removal after the log is written (may be NULL). */
+	void (*on_item)(void *ctx, const struct st_expire_item *it);
+	void *ctx;
+};
+
+/** st_store_expire() with options (o may be NULL: as st_store_expire). */
+int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
+			 const struct st_expire_opts *o, struct st_expire_report *ret);
 
 /* ---- sealing and integrity ----------------------------------------------- */
 
@@ -359,9 +396,110 @@ struct st_seal_report {
  * sealed implicitly (the frontier moves past them).  st_store_expire()
  * seals due days first.
  * @return 0, ST_EREADONLY, ST_ECORRUPT (a segment to seal is shorter than
- *         committed), errors of commit, -errno
+ *         committed), ST_ENEEDKEY (the store holds encrypted sealed
+ *         segments and the handle has no keys: nothing is sealed), errors
+ *         of commit, -errno
  */
 int st_store_seal(st_store *st, int64_t now_ns, struct st_seal_report *ret);
+
+/*
+ * Sealing in two steps (retaind: the heavy part off the writer thread)
+ * ---------------------------------------------------------------------
+ * st_store_seal() is st_store_seal_begin() + st_seal_job_prepare() +
+ * st_store_seal_install() in sequence; a writer that must not stall runs
+ * the prepare step on another thread:
+ *
+ *   writer thread                        any other thread
+ *   st_store_seal_begin(st, now, &job)
+ *     freezes the due days, commits
+ *   ...puts and commits go on...          st_seal_job_prepare(job)
+ *     (puts for frozen days go to the       reads each frozen day's
+ *      first unfrozen day, late)            committed bytes, builds its
+ *                                           sealed file (fsynced), hashes
+ *   st_store_seal_install(st, job, &r)  <- (hand the job back)
+ *     one transaction: day entries,
+ *     seal links, meta.seal_day; renames,
+ *     MANIFEST
+ *   st_seal_job_free(job)
+ *
+ * Freezing: from st_store_seal_begin() on, a session whose stop falls in a
+ * frozen day is stored in the first day after them with the late mark,
+ * exactly as once the day is sealed (FORMAT.md "Sealing"), and begin
+ * commits: the frozen days' version 1 files and catalogue entries no longer
+ * change, so the prepare step needs no catalogue access and touches no
+ * writer state (it reads the files through the handle's directory
+ * descriptor and keyring, which stay valid until st_store_close()).  The
+ * freeze lasts as long as the handle (a failed job leaves the days frozen
+ * and unsealed: a later job seals them).
+ *
+ * The sealed bytes, the chain and MANIFEST are those st_store_seal() gives
+ * for the same puts: a job's output does not depend on when it ran.
+ * One job at a time per handle; the handle must outlive its job.
+ */
+
+/** A seal job (opaque): the days frozen by st_store_seal_begin(). */
+typedef struct st_seal_job st_seal_job;
+
+/**
+ * Writer thread: freeze the days due at now_ns (as st_store_seal()) and
+ * commit the pending batch.
+ * @param[out] ret the job, set only on success; NULL when nothing is due
+ *             (nothing is committed or frozen then)
+ * @return 0, ST_EREADONLY, ST_EINVAL (a job of this handle is not freed),
+ *         ST_ENEEDKEY (the store holds encrypted sealed segments and the
+ *         handle has no keyring: nothing is frozen), -ENOMEM, errors of
+ *         st_store_commit() (the days stay frozen)
+ */
+int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret);
+
+/**
+ * Any thread (one at a time per job), concurrently with the writer: read
+ * each frozen day's committed bytes, validate them, build its sealed
+ * segment (storage/sealed.h) into "seg/YYYY-MM-DD.seg.v2" (encrypted when
+ * the handle has keys), fsync it, and hash what will be sealed (SHA-256).
+ * Touches neither the catalogue nor the handle's writer state.
+ * @return 0, ST_ECORRUPT (a frozen file is shorter than committed),
+ *         ST_EZSTD, -ENOSPC and other -errno of writing, -ENOMEM; on error
+ *         the temporaries written are removed and install refuses the job
+ */
+int st_seal_job_prepare(st_seal_job *job);
+
+/**
+ * Writer thread, between two commits: check that each prepared day is
+ * still as it was frozen (committed size, block count, the expiry horizon,
+ * the chain), then in one transaction switch the converted days to their
+ * sealed segments, append the seal links and move meta.seal_day; then
+ * rename the temporaries over the version 1 files, fsync, and append the
+ * links to DIR/MANIFEST.  Pending puts of the handle stay pending.
+ * On any failure before the commit the temporaries are removed and the
+ * days stay unsealed (a later job retries).
+ * @return 0, ST_EINVAL (not this handle's job, or not prepared
+ *         successfully), ST_ESTALE (the store changed: expiry ran, or a
+ *         frozen day has pending puts), errors of LMDB (ST_EMAPFULL ...),
+ *         -errno (rename or MANIFEST after the commit: the seal is
+ *         committed, the next writable open or seal finishes the files)
+ */
+int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report *ret);
+
+/** Number of days a job seals. */
+size_t st_seal_job_days(const st_seal_job *job);
+
+/** What a prepared job seals for day i (for the caller's log). */
+struct st_seal_job_day {
+	int32_t day;
+	uint64_t sessions;   /**< records of the frozen day */
+	uint64_t size;       /**< sealed bytes (plaintext) */
+	uint8_t sha[32];     /**< their SHA-256 (the seal) */
+	bool converted;      /**< became a sealed segment (format version 2) */
+	bool damaged;        /**< sealed as it was, flagged DAMAGED */
+};
+
+/** @return 0, ST_EINVAL (i out of range) */
+int st_seal_job_day(const st_seal_job *job, size_t i, struct st_seal_job_day *ret);
+
+/** Free a job; removes the temporaries of a job not installed.  NULL ok.
+ *  Must be called before st_store_close() of its handle. */
+void st_seal_job_free(st_seal_job *job);
 
 enum st_vstatus {
 	ST_V_OK,         /**< sealed: hash matches; open: every block valid */

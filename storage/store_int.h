@@ -250,6 +250,11 @@ struct st_store {
 	size_t npctr, cap_pctr;
 	struct rt_session wrow; /* scratch of the write path */
 	uint64_t map_trimmed;   /* catalogue size at the last map_trim() */
+	/* seal.c: a seal job froze the days before freeze_day (puts for them
+	 * go to freeze_day, late, as for sealed days); false: none */
+	bool frozen;
+	int32_t freeze_day;
+	bool seal_job; /* a seal job of this handle is not freed yet */
 };
 
 /* The writer unmaps the catalogue's pages each time it grew by this much

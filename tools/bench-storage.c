@@ -10,6 +10,11 @@
  * the same way.  Last line: one JSON object.
  *
  * Usage: bench-storage DIR [--days D] [--per-day N] [--queries Q] [--seed S]
+ *        bench-storage DIR --async-seal [--per-day N] [--seed S]
+ * The second form measures the writer's longest stall while one day of N
+ * sessions is sealed, two-step (prepare on another thread) against the
+ * inline st_store_seal() of the same day, in the same run (JSON line:
+ * seal_max_stall_ms, seal_inline_ms; see run_async_seal()).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +30,8 @@ static volatile uint64_t bench_sink;
 #include <unistd.h>
 #include <time.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 #include "store.h"
 
@@ -417,6 +424,200 @@ static void run_base(const char *dir, int days, uint64_t per_day, unsigned nq, u
 	f->rss = rss_mb();
 }
 
+/* ---- --async-seal: the writer's stall while a day is sealed ------------------ */
+
+struct prep_arg {
+	st_seal_job *job;
+	int rc;
+	double ms;
+	volatile int done;
+};
+
+static void *prep_main(void *arg)
+{
+	struct prep_arg *p = arg;
+	double a = now_s();
+	p->rc = st_seal_job_prepare(p->job);
+	p->ms = (now_s() - a) * 1e3;
+	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static st_store *open_day0(const char *dir, uint64_t per_day, uint64_t seed)
+{
+	st_store *st;
+	struct rt_session s;
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = st_store_open(dir, ST_OPEN_CREATE, &st);
+	if (rc) {
+		fprintf(stderr, "bench-storage: %s: %s\n", dir, st_strerror(rc));
+		exit(2);
+	}
+	rng = seed;
+	for (uint64_t i = 0; i < per_day; i++) {
+		gen(&s, 0, i, per_day);
+		if ((rc = st_store_put_closed(st, &s)) ||
+		    ((i + 1) % 65536 == 0 && (rc = st_store_commit(st)))) {
+			fprintf(stderr, "bench-storage: put: %s\n", st_strerror(rc));
+			exit(2);
+		}
+	}
+	if ((rc = st_store_commit(st))) {
+		fprintf(stderr, "bench-storage: commit: %s\n", st_strerror(rc));
+		exit(2);
+	}
+	return st;
+}
+
+static bool same_files(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	bool same = fa && fb;
+	while (same) {
+		char x[65536], y[65536];
+		size_t na = fread(x, 1, sizeof(x), fa), nb = fread(y, 1, sizeof(y), fb);
+		same = na == nb && memcmp(x, y, na) == 0;
+		if (na == 0)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+/*
+ * The same day 0 (per_day sessions) in two stores, sealed at day 2:
+ *  - inline: st_store_seal() on the writer thread: the writer is stalled
+ *    for all of it (seal_inline_ms);
+ *  - async: st_store_seal_begin() (writer), st_seal_job_prepare() on a
+ *    thread while the writer keeps putting day 1's sessions and commits
+ *    every 50 ms (as retaind), then st_store_seal_install() (writer).
+ *    seal_max_stall_ms is the longest of begin and install;
+ *    commit_max_ms_during_prepare the longest commit meanwhile (the two
+ *    threads share the cores and the disk), commit_max_ms_baseline the
+ *    longest commit of the same loop run for 2 s before the seal began.
+ * The sealed files of both must be byte-identical.
+ */
+static int run_async_seal(const char *dir, uint64_t per_day, uint64_t seed)
+{
+	char ia[4096], aa[4096], fa[4200], fb[4200];
+	struct st_seal_report sr;
+	struct rt_session s;
+	int rc;
+	snprintf(ia, sizeof(ia), "%s/seal-inline", dir);
+	snprintf(aa, sizeof(aa), "%s/seal-async", dir);
+	mkdir(dir, 0755);
+	const int64_t now = T0 + 2 * DAY;
+
+	fprintf(stderr, "==> inline seal of one day of %" PRIu64 " sessions\n", per_day);
+	st_store *st = open_day0(ia, per_day, seed);
+	double a = now_s();
+	rc = st_store_seal(st, now, &sr);
+	double inline_ms = (now_s() - a) * 1e3;
+	st_store_close(st);
+	if (rc || sr.sealed != 1) {
+		fprintf(stderr, "bench-storage: inline seal: %s\n", st_strerror(rc));
+		return 2;
+	}
+
+	fprintf(stderr, "==> async seal of the same day while day 1 is written\n");
+	st = open_day0(aa, per_day, seed);
+	/* baseline: the same put/commit loop for 2 s with no seal under way
+	 * (its sessions stop on day 2, not yet due) */
+	double base_max = 0, t_end = now_s() + 2.0, last = now_s();
+	uint64_t base_puts = 0;
+	rng = seed ^ 0x99;
+	while (now_s() < t_end) {
+		for (int k = 0; k < 256; k++) {
+			gen(&s, 2, base_puts++ % per_day, per_day);
+			if ((rc = st_store_put_closed(st, &s))) {
+				fprintf(stderr, "bench-storage: put: %s\n", st_strerror(rc));
+				return 2;
+			}
+		}
+		if (now_s() - last >= 0.05) {
+			double c = now_s();
+			if ((rc = st_store_commit(st))) {
+				fprintf(stderr, "bench-storage: commit: %s\n", st_strerror(rc));
+				return 2;
+			}
+			last = now_s();
+			if ((last - c) * 1e3 > base_max)
+				base_max = (last - c) * 1e3;
+		}
+	}
+	st_seal_job *job = NULL;
+	a = now_s();
+	rc = st_store_seal_begin(st, now, &job);
+	double begin_ms = (now_s() - a) * 1e3;
+	if (rc || !job) {
+		fprintf(stderr, "bench-storage: seal begin: %s\n", st_strerror(rc));
+		return 2;
+	}
+	struct prep_arg pa = {.job = job};
+	pthread_t th;
+	if (pthread_create(&th, NULL, prep_main, &pa)) {
+		fprintf(stderr, "bench-storage: thread\n");
+		return 2;
+	}
+	uint64_t puts = 0;
+	double commit_max = 0, last_commit = now_s();
+	rng = seed ^ 0x77;
+	while (!__atomic_load_n(&pa.done, __ATOMIC_ACQUIRE)) {
+		for (int k = 0; k < 256; k++) {
+			gen(&s, 1, puts++ % per_day, per_day);
+			if ((rc = st_store_put_closed(st, &s))) {
+				fprintf(stderr, "bench-storage: put: %s\n", st_strerror(rc));
+				return 2;
+			}
+		}
+		if (now_s() - last_commit >= 0.05) {
+			double c = now_s();
+			if ((rc = st_store_commit(st))) {
+				fprintf(stderr, "bench-storage: commit: %s\n", st_strerror(rc));
+				return 2;
+			}
+			last_commit = now_s();
+			if ((last_commit - c) * 1e3 > commit_max)
+				commit_max = (last_commit - c) * 1e3;
+		}
+	}
+	pthread_join(th, NULL);
+	if (pa.rc) {
+		fprintf(stderr, "bench-storage: prepare: %s\n", st_strerror(pa.rc));
+		return 2;
+	}
+	a = now_s();
+	rc = st_store_seal_install(st, job, &sr);
+	double install_ms = (now_s() - a) * 1e3;
+	st_seal_job_free(job);
+	st_store_close(st);
+	if (rc || sr.sealed != 1) {
+		fprintf(stderr, "bench-storage: install: %s\n", st_strerror(rc));
+		return 2;
+	}
+	char day[16];
+	time_t t0 = (time_t)(T0 / NS);
+	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&t0));
+	snprintf(fa, sizeof(fa), "%s/seg/%s.seg", ia, day);
+	snprintf(fb, sizeof(fb), "%s/seg/%s.seg", aa, day);
+	bool same = same_files(fa, fb);
+	snprintf(fa, sizeof(fa), "%s/MANIFEST", ia);
+	snprintf(fb, sizeof(fb), "%s/MANIFEST", aa);
+	same = same && same_files(fa, fb);
+	double stall = begin_ms > install_ms ? begin_ms : install_ms;
+	printf("{\"mode\":\"async_seal\",\"per_day\":%" PRIu64 ",\"seal_inline_ms\":%.1f,"
+	       "\"seal_max_stall_ms\":%.1f,\"seal_begin_ms\":%.1f,\"seal_install_ms\":%.1f,"
+	       "\"seal_prepare_ms\":%.1f,\"commit_max_ms_during_prepare\":%.1f,"
+	       "\"puts_during_prepare\":%" PRIu64 ",\"commit_max_ms_baseline\":%.1f,"
+	       "\"stall_ratio\":%.4f,\"identical\":%s}\n",
+	       per_day, inline_ms, stall, begin_ms, install_ms, pa.ms, commit_max, puts, base_max,
+	       inline_ms > 0 ? stall / inline_ms : 0, same ? "true" : "false");
+	return same ? 0 : 3;
+}
+
 int main(int argc, char **argv)
 {
 	int days = 3;
@@ -424,12 +625,20 @@ int main(int argc, char **argv)
 	unsigned nq = 2000;
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: bench-storage DIR [--days D] [--per-day N] [--queries Q] "
+				"[--seed S]\n       bench-storage DIR --async-seal [--per-day N] "
 				"[--seed S]\n");
 		return 1;
 	}
 	const char *dir = argv[1];
-	for (int i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--days"))
+	bool async_seal = false;
+	for (int i = 2; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--async-seal")) {
+			async_seal = true;
+			i--;
+		} else if (i + 1 >= argc) {
+			fprintf(stderr, "bench-storage: %s needs a value\n", argv[i]);
+			return 1;
+		} else if (!strcmp(argv[i], "--days"))
 			days = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--per-day"))
 			per_day = strtoull(argv[i + 1], NULL, 10);
@@ -446,6 +655,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-storage: need --days >= 2, --per-day >= 100\n");
 		return 1;
 	}
+	if (async_seal)
+		return run_async_seal(dir, per_day, seed);
 	char sdir[4096], bdir[4096];
 	snprintf(sdir, sizeof(sdir), "%s/store", dir);
 	snprintf(bdir, sizeof(bdir), "%s/baseline", dir);

@@ -5,6 +5,7 @@
  *
  *   bench-tracker [--open N] [--churn C] [--baseline|--no-baseline] [--latency]
  *                 [--seed S]
+ *   bench-tracker --checkpoint [--sessions N] [--changed PERMILLE] [--seed S]
  *
  * Opens N sessions with realistic fields (account with realm, 16-hex
  * Acct-Session-Id, calling number a MAC or a ~30-char line id, ~25-char
@@ -16,6 +17,16 @@
  * the previous representation (tools/bench-tracker-v1.c) run the same way
  * in the same process, by default when N <= 2000000 (at 10M it would need
  * ~16 GB); its analytic size is printed always.  Last line: one JSON object.
+ *
+ * --checkpoint (issue 7: checkpoints in O(changed)): opens N sessions
+ * (default 10,000,000), clears the dirty list (a checkpoint), gives
+ * PERMILLE/1000 of them (default 10: 1%) a news Interim, then times
+ * finding the changed ones: the whole walk (dp_tracker_foreach_open, what
+ * checkpoints did: every session unpacked and hashed) against the dirty
+ * list (dp_tracker_foreach_dirty, the same visitor on the listed ones,
+ * then dp_tracker_clear_dirty), best of 3, CPU time.  Also the tracker's
+ * bytes per open session (accounted) with every session listed (after the
+ * opens) and after the clear.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -356,6 +367,121 @@ out:
 	return err;
 }
 
+/* ---- --checkpoint ---------------------------------------------------------- */
+
+struct walk {
+	uint64_t n;
+	uint64_t h; /* what a checkpoint computes per session: a record hash */
+};
+
+static uint64_t fnv(uint64_t h, const void *v, size_t n)
+{
+	const uint8_t *p = v;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int walk_open(void *ctx, const struct rt_session *s)
+{
+	struct walk *w = ctx;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = fnv(h, s->session_id.v, s->session_id.len);
+	h = fnv(h, s->account.v, s->account.len);
+	h = fnv(h, s->calling_number.v, s->calling_number.len);
+	h = fnv(h, s->nas_port_id.v, s->nas_port_id.len);
+	h = fnv(h, &s->nas_ip, sizeof(s->nas_ip));
+	h = fnv(h, &s->start_ns, 8);
+	h = fnv(h, &s->last_news_ns, 8);
+	h = fnv(h, &s->prev_news_ns, 8);
+	h = fnv(h, s->ipv4, 4);
+	w->h ^= h;
+	w->n++;
+	return 0;
+}
+
+static int walk_dirty(void *ctx, const struct rt_session *s, bool gone)
+{
+	(void)gone;
+	return walk_open(ctx, s);
+}
+
+static int checkpoint_bench(uint64_t n, unsigned permille, uint64_t seed)
+{
+	struct gen g = {.seed = seed};
+	struct dp_acct_msg m;
+	dp_tracker *t;
+	struct dp_tracker_stats st;
+	int err = dp_tracker_alloc(NULL, on_close, NULL, &t);
+	if (err)
+		return err;
+	const int64_t step = (int64_t)(1000 * NS / (int64_t)n);
+	double t0 = now_s();
+	for (uint64_t k = 0; k < n; k++) {
+		gen_msg(&g, &m, k, DP_ACCT_START, T0 + (int64_t)k * step);
+		if ((err = dp_tracker_acct(t, &m)))
+			goto out;
+	}
+	double open_s = now_s() - t0;
+	dp_tracker_get_stats(t, &st);
+	double mem_listed = (double)st.mem_bytes / (double)n;
+	dp_tracker_clear_dirty(t); /* a checkpoint took them all */
+	dp_tracker_get_stats(t, &st);
+	double mem_clear = (double)st.mem_bytes / (double)n;
+	printf("checkpoint: %llu open in %.1f s; tracker %.1f B/session with all listed, %.1f "
+	       "after the clear\n", (unsigned long long)n, open_s, mem_listed, mem_clear);
+
+	/* every (1000/permille)th session gets news */
+	uint64_t every = permille ? 1000 / permille : 0, changed = 0;
+	int64_t base = T0 + 1800 * NS;
+	for (uint64_t k = 0; every && k < n; k += every) {
+		gen_msg(&g, &m, k, DP_ACCT_INTERIM, base + (int64_t)k * step);
+		if ((err = dp_tracker_acct(t, &m)))
+			goto out;
+		changed++;
+	}
+	double full_ms = 1e30, dirty_ms = 1e30, clear_ms;
+	struct walk wf = {0}, wd = {0};
+	for (int rep = 0; rep < 3; rep++) {
+		wf.n = 0;
+		t0 = now_s();
+		if ((err = dp_tracker_foreach_open(t, walk_open, &wf)))
+			goto out;
+		double ms = (now_s() - t0) * 1e3;
+		if (ms < full_ms)
+			full_ms = ms;
+		wd.n = 0;
+		t0 = now_s();
+		if ((err = dp_tracker_foreach_dirty(t, walk_dirty, &wd)))
+			goto out;
+		ms = (now_s() - t0) * 1e3;
+		if (ms < dirty_ms)
+			dirty_ms = ms;
+	}
+	t0 = now_s();
+	dp_tracker_clear_dirty(t);
+	clear_ms = (now_s() - t0) * 1e3;
+	if (wf.n != n || wd.n != changed) {
+		fprintf(stderr, "checkpoint: walked %llu (want %llu), listed %llu (want %llu)\n",
+			(unsigned long long)wf.n, (unsigned long long)n, (unsigned long long)wd.n,
+			(unsigned long long)changed);
+		err = -EPROTO;
+		goto out;
+	}
+	printf("checkpoint: %llu changed: whole walk %.1f ms, dirty list %.2f ms + clear %.2f ms "
+	       "(%.0fx)\n", (unsigned long long)changed, full_ms, dirty_ms, clear_ms,
+	       full_ms / (dirty_ms + clear_ms));
+	fflush(stdout);
+	printf("{\"open\": %llu, \"changed\": %llu, \"full_walk_ms\": %.2f, \"dirty_ms\": %.3f, "
+	       "\"clear_ms\": %.3f, \"speedup\": %.1f, \"bytes_per_open_accounted_listed\": %.1f, "
+	       "\"bytes_per_open_accounted_cleared\": %.1f}\n",
+	       (unsigned long long)n, (unsigned long long)changed, full_ms, dirty_ms, clear_ms,
+	       full_ms / (dirty_ms + clear_ms), mem_listed, mem_clear);
+out:
+	dp_tracker_free(t);
+	return err;
+}
+
 /* The old entry: struct sess (two pointers, hash, idx, MAC, lease end and
  * a full struct rt_session), its malloc header, a bucket pointer at load 1,
  * the dense pointer and the deadline. */
@@ -371,9 +497,16 @@ int main(int argc, char **argv)
 {
 	uint64_t n = 1000000, churn = 0, seed = 7;
 	int baseline = -1;
+	bool checkpoint = false, n_given = false;
+	unsigned permille = 10;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--open") && i + 1 < argc)
+		if ((!strcmp(argv[i], "--open") || !strcmp(argv[i], "--sessions")) && i + 1 < argc) {
 			n = strtoull(argv[++i], NULL, 10);
+			n_given = true;
+		} else if (!strcmp(argv[i], "--checkpoint"))
+			checkpoint = true;
+		else if (!strcmp(argv[i], "--changed") && i + 1 < argc)
+			permille = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--churn") && i + 1 < argc)
 			churn = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
@@ -386,9 +519,25 @@ int main(int argc, char **argv)
 			call_clock = CLOCK_THREAD_CPUTIME_ID;
 		else {
 			fprintf(stderr, "usage: bench-tracker [--open N] [--churn C] "
-					"[--baseline|--no-baseline] [--latency] [--seed S]\n");
+					"[--baseline|--no-baseline] [--latency] [--seed S]\n"
+					"       bench-tracker --checkpoint [--sessions N] "
+					"[--changed PERMILLE] [--seed S]\n");
 			return 2;
 		}
+	}
+	if (checkpoint) {
+		if (!n_given)
+			n = 10000000;
+		if (n == 0 || n > 100000000 || permille > 1000) {
+			fprintf(stderr, "bench-tracker: --sessions 1..100000000, --changed 0..1000\n");
+			return 2;
+		}
+		int err = checkpoint_bench(n, permille, seed);
+		if (err) {
+			fprintf(stderr, "bench-tracker: checkpoint: %s\n", strerror(-err));
+			return 1;
+		}
+		return 0;
 	}
 	if (n == 0 || n > 100000000) {
 		fprintf(stderr, "bench-tracker: --open must be 1..100000000\n");

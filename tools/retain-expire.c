@@ -28,7 +28,13 @@ static const char expire_help[] =
 	"Delete every session that ended more than the retention period before now\n"
 	"(or --now T).  Whole day segments are removed once all of their sessions\n"
 	"are due; each removal is logged in DIR/expiry.log.  Open sessions are\n"
-	"never expired.  Retention: 60d by default (units d, h, m, s).\n";
+	"never expired.  Retention: 60d by default (units d, h, m, s).  The days\n"
+	"that are due are sealed first; a store that holds encrypted sealed\n"
+	"segments needs its key file (RETAIN_KEYS) for that.\n"
+	"\n"
+	"retaind seals and expires the store it writes by itself ([store]\n"
+	"retention): this command is for stores that no daemon holds (it cannot\n"
+	"open a store while retaind runs on it).\n";
 
 int cmd_expire(int argc, char **argv)
 {

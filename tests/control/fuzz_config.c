@@ -30,6 +30,8 @@ static void config(const char *buf, size_t len)
 	assert(c.max_body >= 256 && c.max_body <= 32768);
 	assert(c.max_rows >= 1 && c.commit_ms >= 1 && c.checkpoint_s >= 1);
 	assert(c.map_mb <= CTL_MAP_MB_MAX);
+	assert(c.retention_ns > 0 && c.retention_ns <= CTL_RETENTION_MAX_NS);
+	assert(c.seal_grace_ns >= 0 && c.seal_grace_ns <= CTL_RETENTION_MAX_NS && c.test_now_ns >= 0);
 	assert(c.direction >= 0 && c.direction <= 2);
 	assert(memchr(c.listen, '\0', sizeof(c.listen)) && memchr(c.host, '\0', sizeof(c.host)));
 	assert(memchr(c.filter, '\0', sizeof(c.filter)) && memchr(c.user, '\0', sizeof(c.user)));
