@@ -14,6 +14,7 @@
  * not change).
  */
 #include "store_int.h"
+#include "kvsort.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -533,21 +534,6 @@ static int val_cmp(const MDB_val *a, const MDB_val *b)
 	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
 }
 
-static int kv_cmp_full(const void *x, const void *y, void *arg)
-{
-	const struct st_kvlist *l = arg;
-	size_t i = *(const size_t *)x, j = *(const size_t *)y;
-	const uint8_t *p = l->arena.p + i, *q = l->arena.p + j;
-	MDB_val ka = {(size_t)p[0] | (size_t)p[1] << 8, (void *)(p + 4)};
-	MDB_val kb = {(size_t)q[0] | (size_t)q[1] << 8, (void *)(q + 4)};
-	int c = val_cmp(&ka, &kb);
-	if (c)
-		return c;
-	MDB_val da = {(size_t)p[2] | (size_t)p[3] << 8, (void *)(p + 4 + ka.mv_size)};
-	MDB_val db = {(size_t)q[2] | (size_t)q[3] << 8, (void *)(q + 4 + kb.mv_size)};
-	return val_cmp(&da, &db);
-}
-
 /* By key, then by insertion order (arena offsets grow). */
 static int kv_cmp_key_seq(const void *x, const void *y, void *arg)
 {
@@ -567,6 +553,10 @@ static void kv_sort(struct st_kvlist *l, int (*cmp)(const void *, const void *, 
 	if (l->n > 1)
 		qsort_r(l->off, l->n, sizeof(size_t), cmp, l);
 }
+
+/* apply_index: entries fetched ahead of the one LMDB inserts (the
+ * sorted order reads the arena at random). */
+#define KV_PREFETCH 8u
 
 /* ---- per-day writer state -------------------------------------------------------- */
 
@@ -1615,6 +1605,8 @@ static int apply_blocks(st_store *st, MDB_txn *txn)
 
 static int apply_index(st_store *st, MDB_txn *txn)
 {
+	struct st_kvsort ks = {0};
+	int rc = 0;
 	for (size_t di = 0; di < st->ndays; di++) {
 		struct st_pday *d = st->days[di];
 		for (unsigned i = 0; i < 2 * IX_N; i++) {
@@ -1627,26 +1619,36 @@ static int apply_index(st_store *st, MDB_txn *txn)
 				continue;
 			/* Sorted inserts walk the B-tree in order: far fewer
 			 * page touches than the arrival order. */
-			kv_sort(l, kv_cmp_full);
-			int rc = st_part_dbi(st, txn, d->day,
-					     (lng ? PART_LX : PART_IX) + st_ix_db(ix), true, &dbi);
+			rc = st_kvsort(l->arena.p, l->off, l->n, &ks);
+			if (!rc)
+				rc = st_part_dbi(st, txn, d->day,
+						 (lng ? PART_LX : PART_IX) + st_ix_db(ix), true,
+						 &dbi);
 			if (rc)
-				return rc;
+				goto out_scratch;
 			rc = mdb_cursor_open(txn, dbi, &cur);
-			if (rc)
-				return st_mdb_err(rc);
+			if (rc) {
+				rc = st_mdb_err(rc);
+				goto out_scratch;
+			}
 			for (size_t j = 0; j < l->n && !rc; j++) {
 				MDB_val k, v;
+				if (j + KV_PREFETCH < l->n)
+					__builtin_prefetch(l->arena.p + l->off[j + KV_PREFETCH]);
 				kv_at(l, j, &k, &v);
 				v = (MDB_val){0, NULL};
 				rc = mdb_cursor_put(cur, &k, &v, 0);
 			}
 			mdb_cursor_close(cur);
-			if (rc)
-				return st_mdb_err(rc);
+			if (rc) {
+				rc = st_mdb_err(rc);
+				goto out_scratch;
+			}
 		}
 	}
-	return 0;
+out_scratch:
+	st_kvsort_done(&ks);
+	return rc;
 }
 
 static int apply_counters(st_store *st, MDB_txn *txn)
