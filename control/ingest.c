@@ -370,6 +370,14 @@ static int ingest_threaded(const char *const *captures, size_t n, const struct c
 						__builtin_prefetch(v + off);
 					ctl_pipeline_prefetch(p, &b->pre[ahead]);
 				}
+				/* the tracker's session: its record, then its texts */
+				for (unsigned st = 1; st <= 2; st++) {
+					unsigned near = k + PREFETCH / (2 * st);
+					if (near < b->n &&
+					    atomic_load_explicit(&b->done[near / CHUNK],
+								 memory_order_acquire))
+						ctl_pipeline_prefetch_stage(p, &b->pre[near], st);
+				}
 				rc = ctl_pipeline_packet_verified(p, &b->pkts[k], b->linktype,
 								  &b->pre[k]);
 				if (rc) {

@@ -383,6 +383,12 @@ void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v
 	dp_engine_prefetch(p->e, v);
 }
 
+void ctl_pipeline_prefetch_stage(const ctl_pipeline *p, const struct dp_preverified *v,
+				 unsigned stage)
+{
+	dp_engine_prefetch_stage(p->e, v, stage);
+}
+
 int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
 			const uint8_t *pkt, size_t len, int64_t now_ns, struct dp_radius_result *ret)
 {

@@ -77,6 +77,10 @@ int ctl_pipeline_packet_verified(ctl_pipeline *p, const struct dp_pkt *pkt, int 
 /** dp_engine_prefetch() on the pipeline's engine. */
 void ctl_pipeline_prefetch(const ctl_pipeline *p, const struct dp_preverified *v);
 
+/** dp_engine_prefetch_stage() on the pipeline's engine. */
+void ctl_pipeline_prefetch_stage(const ctl_pipeline *p, const struct dp_preverified *v,
+				 unsigned stage);
+
 /** Feed one RADIUS datagram from the accounting listener. */
 int ctl_pipeline_radius(ctl_pipeline *p, const struct rt_addr *src, uint16_t sport,
 			const uint8_t *pkt, size_t len, int64_t now_ns, struct dp_radius_result *ret);

@@ -733,7 +733,7 @@ void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p
 	/* not the whole struct: acct is read only when decoded is set */
 	ret->hint = DP_AUTH_UNKNOWN;
 	ret->decoded = 0;
-	ret->dup_tag = ret->replay_tag = 0;
+	ret->dup_tag = ret->replay_tag = ret->key_hash = 0;
 	if (!cfg->secrets || dp_frame_decode(p->data, p->caplen, linktype, &f) != DP_FRAME_UDP)
 		return;
 	if (!port_in(cfg->acct_ports, cfg->n_acct_ports, f.dport) &&
@@ -761,10 +761,35 @@ void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p
 	const uint8_t *auth = f.payload + 4;
 	ret->dup_tag = dup_tag_of(&f.src, f.sport, f.payload[1], auth, 16);
 	ret->replay_tag = replay_tag(&f.src, auth);
+	/* the tracker's key, as acct_to_msg() will make it */
+	const struct dp_radius_acct *a = &ret->acct;
+	if (a->status_type == DP_ACCT_START || a->status_type == DP_ACCT_STOP ||
+	    a->status_type == DP_ACCT_INTERIM) {
+		struct rt_addr nas = f.src;
+		if (a->has_nas_ip) {
+			memset(&nas, 0, sizeof(nas));
+			nas.family = 4;
+			memcpy(nas.a, a->nas_ip, 4);
+		} else if (a->has_nas_ipv6) {
+			memset(&nas, 0, sizeof(nas));
+			nas.family = 6;
+			memcpy(nas.a, a->nas_ipv6, 16);
+		}
+		ret->key_hash = dp_tracker_key_hash(&nas, (const char *)a->session_id.p,
+						    a->session_id.len);
+	}
+}
+
+void dp_engine_prefetch_stage(const dp_engine *e, const struct dp_preverified *v, unsigned stage)
+{
+	if (v->key_hash)
+		dp_tracker_prefetch(e->tracker, v->key_hash, stage);
 }
 
 void dp_engine_prefetch(const dp_engine *e, const struct dp_preverified *v)
 {
+	if (v->key_hash)
+		dp_tracker_prefetch(e->tracker, v->key_hash, 0);
 	if (v->dup_tag)
 		__builtin_prefetch(&e->dup[DUP_SLOT(v->dup_tag)], 1);
 	if (v->replay_tag)

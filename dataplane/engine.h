@@ -124,6 +124,8 @@ struct dp_preverified {
 	uint8_t acct_fail;   /**< enum dp_radius_fail of that decode */
 	uint64_t dup_tag;    /**< VALID: where the engine's caches will look, for */
 	uint64_t replay_tag; /**< dp_engine_prefetch(); else 0 */
+	uint64_t key_hash;   /**< VALID Start/Interim/Stop: its tracker key's
+			      *   dp_tracker_key_hash(), else 0 */
 	const uint8_t *payload; /**< decoded: the Accounting-Request (into the frame) */
 	size_t payload_len;
 	struct dp_radius_acct acct; /**< decoded: dp_radius_decode_acct() of it */
@@ -153,6 +155,14 @@ void dp_engine_preverify(const struct dp_engine_cfg *cfg, const struct dp_pkt *p
  * RADIUS work).  A hint only: any value is harmless.
  */
 void dp_engine_prefetch(const dp_engine *e, const struct dp_preverified *v);
+
+/**
+ * The later stages of dp_engine_prefetch() for the tracker's session of
+ * the frame (dp_tracker_prefetch() stages 1 and 2: each reads what the
+ * stage before prefetched), a few frames after it and a few before the
+ * frame itself.
+ */
+void dp_engine_prefetch_stage(const dp_engine *e, const struct dp_preverified *v, unsigned stage);
 
 /**
  * dp_engine_packet() with the authenticator verdict computed ahead.

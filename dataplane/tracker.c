@@ -1186,6 +1186,30 @@ static uint32_t *cidx_find_in(const dp_tracker *t, uint32_t *tab, size_t n, uint
 	}
 }
 
+uint64_t dp_tracker_key_hash(const struct rt_addr *nas, const char *sid, unsigned len)
+{
+	return key_hash(nas, sid, len);
+}
+
+void dp_tracker_prefetch(const dp_tracker *t, uint64_t h, unsigned stage)
+{
+	const uint32_t *head = tab_head(&t->keys, (uint32_t)h);
+	if (stage == 0) {
+		__builtin_prefetch(head);
+		if (t->ncidx)
+			__builtin_prefetch(&t->cidx[cidx_home(h, t->ncidx)]);
+		return;
+	}
+	uint32_t i = *head;
+	if (!i || i > t->nopen)
+		return;
+	const struct rec *r = REC(t, i - 1);
+	if (stage == 1)
+		__builtin_prefetch(r);
+	else if (r->blob)
+		__builtin_prefetch(r->blob);
+}
+
 /* The slot holding the live entry of h, in the index or (while it is
  * drained) the old one; NULL if none. */
 static uint32_t *cidx_find(const dp_tracker *t, uint64_t h, bool *ret_old)

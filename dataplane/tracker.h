@@ -179,6 +179,21 @@ void dp_tracker_free(dp_tracker *t);
  */
 int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m);
 
+/**
+ * The hash under which dp_tracker_acct() looks up the session of an
+ * accounting message (its nas and session_id): a pure function, so another
+ * thread can compute it ahead (dp_engine_preverify()).
+ */
+uint64_t dp_tracker_key_hash(const struct rt_addr *nas, const char *sid, unsigned len);
+
+/**
+ * Prefetch what the lookup of key hash h will read, a few messages before
+ * it: stage 0 the index bucket and the closed-key slot, stage 1 (reads the
+ * bucket, prefetched earlier) the first record of its chain, stage 2 (reads
+ * that record) its texts.  A hint only: any h is harmless, nothing changes.
+ */
+void dp_tracker_prefetch(const dp_tracker *t, uint64_t h, unsigned stage);
+
 /** Advance the capture clock (sweeps if a sweep point is crossed). */
 int dp_tracker_advance(dp_tracker *t, int64_t now_ns);
 

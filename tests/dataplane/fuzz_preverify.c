@@ -78,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((pv.hint == DP_AUTH_VALID) != (pv.dup_tag != 0 && pv.replay_tag != 0))
 			abort();
 		dp_engine_prefetch(e2, &pv);
+		dp_engine_prefetch_stage(e2, &pv, 1);
+		dp_engine_prefetch_stage(e2, &pv, 2);
 		int r1 = dp_engine_packet(e1, &p, lt);
 		int r2 = dp_engine_frame_preverified(e2, &p, lt, &pv);
 		if (r1 != r2)
