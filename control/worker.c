@@ -78,9 +78,10 @@ struct dpdk_totals {
  * job to the maintenance thread, which prepares it (the heavy part: column
  * blocks, dictionary, compression, SHA-256, fsync); the worker installs it
  * between two commits, then runs the expiry. */
-#define MAINT_CHECK_NS (5 * NS)   /* how often due days are looked for */
-#define MAINT_RETRY_NS (60 * NS)  /* after a failure */
-#define MAINT_EXPIRE_NS (60 * NS) /* expiry at least this often */
+#define MAINT_CHECK_NS (5 * NS)     /* how often due days are looked for */
+#define MAINT_EXPIRE_NS (3600 * NS) /* expiry at least this often (the partly
+				     * due day's horizon); else when a whole
+				     * day becomes due, and after an install */
 
 struct maint {
 	pthread_t th;
@@ -100,6 +101,11 @@ struct maint {
 	uint64_t max_stall_ms; /* store.seal_max_stall_ms as persisted
 				* (UINT64_MAX: not in the store yet) */
 	bool failing;        /* the last seal attempt failed (alarm given) */
+	unsigned fails;      /* consecutive failures (backoff) */
+	int64_t expire_day;  /* day of (now - retention) at the last expiry */
+	int64_t clock_base;  /* wall - boot_ns() at the start */
+	bool clock_alarm;    /* the wall clock stepped forward (ALARM given) */
+	bool all_cpus;       /* widen the thread's affinity (DPDK) */
 };
 
 struct ctl_worker {
@@ -136,6 +142,16 @@ static int64_t wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* The monotonic clock that also counts a suspend (CLOCK_BOOTTIME): the
+ * reference of the wall clock step check, so that a suspended machine is
+ * not taken for a clock step. */
+static int64_t boot_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
 }
 
@@ -540,9 +556,32 @@ static void hex32(const uint8_t *p, char out[65])
 	out[64] = '\0';
 }
 
+/* The maintenance thread may run on every online CPU: with DPDK it
+ * inherits the EAL main lcore's affinity (the writer's core), and the
+ * process mask is narrowed by rte_eal_init, so it is built from the count
+ * of online CPUs.  Only with DPDK: otherwise the thread keeps the mask the
+ * administrator gave the process (taskset, systemd CPUAffinity). */
+static void maint_affinity(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 1)
+		return;
+	if (n > CPU_SETSIZE)
+		n = CPU_SETSIZE;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long i = 0; i < n; i++)
+		CPU_SET((int)i, &set);
+	int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (rc)
+		fprintf(stderr, "retaind: maintenance thread affinity: %s\n", strerror(rc));
+}
+
 static void *maint_run(void *arg)
 {
 	struct maint *m = arg;
+	if (m->all_cpus)
+		maint_affinity();
 	pthread_mutex_lock(&m->mu);
 	for (;;) {
 		while (!m->stop && !(m->job && !m->done))
@@ -576,6 +615,11 @@ static int maint_start(ctl_worker *w, char *err, size_t errlen)
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	m->last_day = INT64_MIN;
+	m->expire_day = INT64_MIN;
+	m->clock_base = wall_ns() - boot_ns();
+#if HAVE_DPDK
+	m->all_cpus = w->cfg.has_dpdk;
+#endif
 	m->max_stall_ms = UINT64_MAX; /* until the store's counter is read */
 	st_store_counters(ctl_pipeline_store(w->p), max_stall_of, &m->max_stall_ms);
 	int rc = pthread_create(&m->th, NULL, maint_run, m);
@@ -587,9 +631,10 @@ static int maint_start(ctl_worker *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* Stop the maintenance thread (a prepare under way finishes first) and
- * drop a job not installed (its days stay unsealed: the next run seals
- * them).  Before the final commit and the close of the store. */
+/* Stop the maintenance thread (a prepare under way is cancelled: it
+ * stops after the day it is at) and drop a job not installed (its days
+ * stay unsealed: the next run seals them).  After the final commit, before
+ * the close of the store. */
 static void maint_stop(ctl_worker *w)
 {
 	struct maint *m = &w->maint;
@@ -597,6 +642,7 @@ static void maint_stop(ctl_worker *w)
 		return;
 	pthread_mutex_lock(&m->mu);
 	m->stop = true;
+	st_seal_job_cancel(m->job);
 	pthread_cond_signal(&m->cv);
 	pthread_mutex_unlock(&m->mu);
 	pthread_join(m->th, NULL);
@@ -618,12 +664,46 @@ static void maint_fail(ctl_worker *w, const char *what, int rc)
 {
 	struct maint *m = &w->maint;
 	maint_count(w, "store.seal_errors", 1);
+	m->fails++;
+	int64_t delay = ctl_maint_backoff_ns(m->fails);
 	if (!m->failing)
 		fprintf(stderr, "retaind: ALARM: sealing: %s: %s; the days stay unsealed, ingest "
-				"goes on, retrying every %lld s\n",
-			what, st_strerror(rc), (long long)(MAINT_RETRY_NS / NS));
+				"goes on, retrying in %lld s (backoff to %lld s)\n",
+			what, st_strerror(rc), (long long)(delay / NS),
+			(long long)(CTL_MAINT_RETRY_MAX_NS / NS));
+	else
+		fprintf(stderr, "retaind: sealing still fails: %s: %s; next try in %lld s\n",
+			what, st_strerror(rc), (long long)(delay / NS));
 	m->failing = true;
-	m->next_check = mono_ns() + MAINT_RETRY_NS;
+	m->next_check = mono_ns() + delay;
+}
+
+/* Whether the maintenance clock may be trusted now: a forward step of the
+ * wall clock (against the monotonic one, since the start) would expire
+ * days early, irreversibly.  The test clock and packet times are not
+ * checked. */
+static bool maint_clock_ok(ctl_worker *w)
+{
+	struct maint *m = &w->maint;
+	if (w->cfg.test_now_ns || w->replay)
+		return true;
+	int64_t wall = wall_ns(), mono = boot_ns();
+	if (ctl_clock_stepped(m->clock_base, wall, mono)) {
+		if (!m->clock_alarm) {
+			fprintf(stderr, "retaind: ALARM: the wall clock stepped forward by %lld s "
+					"since the start: sealing and expiry are stopped until it "
+					"is back (or retaind is restarted on the new time)\n",
+				(long long)((wall - mono - m->clock_base) / NS));
+			maint_count(w, "store.clock_alarms", 1);
+			m->clock_alarm = true;
+		}
+		return false;
+	}
+	if (m->clock_alarm)
+		fprintf(stderr, "retaind: the wall clock is back in line: sealing and expiry "
+				"resume\n");
+	m->clock_alarm = false;
+	return true;
 }
 
 struct expire_log {
@@ -653,6 +733,7 @@ static void maint_expire(ctl_worker *w, int64_t now)
 	struct st_expire_report r;
 	int64_t t0 = mono_ns();
 	m->next_expire = t0 + MAINT_EXPIRE_NS;
+	m->expire_day = day_of_ns(now - w->cfg.retention_ns);
 	int rc = st_store_expire_with(ctl_pipeline_store(w->p), now, w->cfg.retention_ns, &o, &r);
 	int64_t ms = (mono_ns() - t0) / 1000000;
 	if (l.whole)
@@ -690,7 +771,8 @@ static void maint_install(ctl_worker *w, st_seal_job *job, int prep_rc, int64_t 
 		maint_count(w, "store.seal_max_stall_ms", (uint64_t)stall - m->max_stall_ms);
 		m->max_stall_ms = (uint64_t)stall;
 	}
-	if (rc) {
+	bool installed = st_seal_job_installed(job);
+	if (rc && !installed) {
 		maint_fail(w, "installing the sealed segments", rc);
 		return;
 	}
@@ -706,11 +788,45 @@ static void maint_install(ctl_worker *w, st_seal_job *job, int prep_rc, int64_t 
 			day, d.sessions, d.size, sha, d.damaged ? ", DAMAGED" : "",
 			(long long)prep_ms, (long long)stall);
 	}
+	if (rc) {
+		/* sealed (committed); only a step after the commit failed */
+		const char *after = st_seal_job_after(job);
+		fprintf(stderr, "retaind: ALARM: sealing: %zu days sealed (committed), then %s "
+				"failed: %s; the next start of retaind finishes the renames, "
+				"the next seal (or retain verify) the MANIFEST\n",
+			st_seal_job_days(job), after ? after : "a step after the commit",
+			st_strerror(rc));
+		maint_count(w, "store.seal_errors", 1);
+		r.sealed = (uint32_t)st_seal_job_days(job);
+	}
 	if (r.sealed)
 		maint_count(w, "store.sealed_days", r.sealed);
+	m->fails = 0;
 	if (m->failing)
 		fprintf(stderr, "retaind: sealing succeeds again\n");
 	m->failing = false;
+}
+
+/* Free space for the job's temporaries (about the frozen days' size)?
+ * Else an ALARM, a failure (backoff), and the job is not started. */
+static bool maint_space_ok(ctl_worker *w, const st_seal_job *job)
+{
+	struct statvfs sv;
+	uint64_t need = st_seal_job_v1_bytes(job);
+	if (statvfs(w->cfg.store_dir, &sv) != 0)
+		return true; /* unknown: the prepare tells */
+	uint64_t have = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (have >= need)
+		return true;
+	struct st_seal_job_day d;
+	char day[CTL_TIME_BUF] = "?", what[200];
+	if (st_seal_job_day(job, 0, &d) == 0)
+		day_str(d.day, day);
+	snprintf(what, sizeof(what), "not enough space to seal day %s%s: need %" PRIu64
+		 ", have %" PRIu64 " bytes", day, st_seal_job_days(job) > 1 ? " and later" : "",
+		 need, have);
+	maint_fail(w, what, -ENOSPC);
+	return false;
 }
 
 /* After a successful commit (the batch is durable, the next one starts):
@@ -735,15 +851,23 @@ static void maint_tick(ctl_worker *w, int64_t mono)
 	int64_t now = maint_now(w);
 	if (now <= 0)
 		return; /* a replay before its first packet */
+	bool clock_ok = maint_clock_ok(w);
 	if (job) {
+		/* begun on a good clock: installing it is safe */
 		maint_install(w, job, prc, pms);
 		st_seal_job_free(job);
-		maint_expire(w, now);
+		if (clock_ok)
+			maint_expire(w, now);
 		return;
 	}
-	int64_t day = day_of_ns(now);
-	if (mono < m->next_check && day == m->last_day)
+	if (!clock_ok)
 		return;
+	int64_t day = day_of_ns(now);
+	if (mono < m->next_check && (m->failing || day == m->last_day)) {
+		if (mono >= m->next_expire || day_of_ns(now - w->cfg.retention_ns) != m->expire_day)
+			maint_expire(w, now);
+		return;
+	}
 	m->next_check = mono + MAINT_CHECK_NS;
 	m->last_day = day;
 	int rc = st_store_seal_begin(ctl_pipeline_store(w->p), now, &job);
@@ -751,6 +875,8 @@ static void maint_tick(ctl_worker *w, int64_t mono)
 		maint_fail(w, rc == ST_ENEEDKEY ? "no [store] keys for an encrypted store"
 						: "freezing the due days",
 			   rc);
+	} else if (job && !maint_space_ok(w, job)) {
+		st_seal_job_free(job); /* the days stay frozen, unsealed */
 	} else if (job) {
 		pthread_mutex_lock(&m->mu);
 		m->job = job;
@@ -759,7 +885,7 @@ static void maint_tick(ctl_worker *w, int64_t mono)
 		pthread_mutex_unlock(&m->mu);
 		return; /* expiry after the install */
 	}
-	if (mono >= m->next_expire)
+	if (mono >= m->next_expire || day_of_ns(now - w->cfg.retention_ns) != m->expire_day)
 		maint_expire(w, now);
 }
 
@@ -959,7 +1085,6 @@ void ctl_worker_stop(ctl_worker *w)
 	atomic_store(&w->stop, 1);
 	if (w->started)
 		pthread_join(w->th, NULL);
-	maint_stop(w); /* before the store closes: a job borrows it */
 	if (w->p) {
 		int rc = 0;
 #if HAVE_DPDK
@@ -974,6 +1099,9 @@ void ctl_worker_stop(ctl_worker *w)
 				st_strerror(rc));
 		else if (w->lis)
 			ctl_listener_flush(w->lis);
+		/* after the final commit (a prepare under way must not hold it
+		 * back), before the store closes: a job borrows it */
+		maint_stop(w);
 		struct ctl_pipeline_stats ps;
 		ctl_pipeline_get_stats(w->p, &ps);
 		fprintf(stderr,

@@ -19,12 +19,19 @@
  * CPU a large day takes, off the capture path); the worker installs them
  * between two commits (st_store_seal_install) and then runs the expiry
  * (st_store_expire_with, ST_EXPIRE_NOSEAL).  Each seal and expiry is
- * logged; failures are ALARMs, counted (store.seal_errors), and retried a
- * minute later while ingest goes on.  Counters: store.sealed_days,
- * store.expired_days, store.seal_errors, store.seal_max_stall_ms.  The
- * clock is the wall clock; with [dpdk] timestamps = capture (a replay) it
- * is the latest packet's time, as for the tracker; [store] test_now fixes
- * it (tests).
+ * logged; failures are ALARMs, counted (store.seal_errors), and retried
+ * with a backoff (1 min doubling to 1 h, reset by a success) while ingest
+ * goes on; a job is not started when the store's file system has less
+ * free space than the frozen days' size.  Expiry runs after each install,
+ * when a whole day becomes due, and once an hour (the partly due day).
+ * Counters: store.sealed_days, store.expired_days, store.seal_errors,
+ * store.seal_max_stall_ms, store.clock_alarms.  The clock is the wall
+ * clock; a forward step of it by more than an hour against the monotonic
+ * clock (ctl_clock_stepped) is an ALARM (store.clock_alarms) and stops
+ * sealing and expiry until the step is undone (or retaind restarted on the
+ * new clock).  With [dpdk] timestamps = capture (a replay) the clock is
+ * the latest packet's time, as for the tracker; [store] test_now fixes it
+ * (tests); neither is checked for steps.
  *
  * DPDK ([dpdk], HAVE_DPDK): in mirror mode the worker polls the ports
  * itself (no descriptor: an idle back-off of 20 µs to 1 ms keeps commits,
@@ -39,6 +46,7 @@
 #ifndef CTL_WORKER_H
 #define CTL_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ctl_config.h"
@@ -60,7 +68,40 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen);
 /** Ask for a secrets reload at the next loop (async-signal-safe). */
 void ctl_worker_reload(ctl_worker *w);
 
-/** Stop the thread: final commit with open sessions, close everything. */
+/** Stop the thread: final commit with open sessions, then the maintenance
+ *  thread (a prepare under way stops between two days), close everything. */
 void ctl_worker_stop(ctl_worker *w);
+
+/* ---- store maintenance decisions (pure: unit-tested) ---------------------- */
+
+/** A forward step of the wall clock larger than this stops sealing and
+ *  expiry (both irreversible) until the clock is back. */
+#define CTL_CLOCK_STEP_MAX_NS (3600LL * 1000000000LL)
+
+/**
+ * Whether the wall clock stepped forward against the monotonic clock
+ * (retaind uses CLOCK_BOOTTIME: CLOCK_MONOTONIC that also counts a
+ * suspend): the offset wall - mono grew by more than CTL_CLOCK_STEP_MAX_NS
+ * since base_off (wall - mono when the daemon started).  NTP slewing moves
+ * both clocks alike; a backward step only delays maintenance and is let be.
+ */
+static inline bool ctl_clock_stepped(int64_t base_off, int64_t wall_ns, int64_t mono_ns)
+{
+	int64_t off = wall_ns - mono_ns;
+	return off > base_off && off - base_off > CTL_CLOCK_STEP_MAX_NS;
+}
+
+#define CTL_MAINT_RETRY_MIN_NS (60LL * 1000000000LL)   /**< after one failure */
+#define CTL_MAINT_RETRY_MAX_NS (3600LL * 1000000000LL) /**< backoff cap */
+
+/** Delay before the next seal attempt after `fails` consecutive failures
+ *  (>= 1): 60 s doubling up to 1 h. */
+static inline int64_t ctl_maint_backoff_ns(unsigned fails)
+{
+	int64_t d = CTL_MAINT_RETRY_MIN_NS;
+	for (unsigned i = 1; i < fails && d < CTL_MAINT_RETRY_MAX_NS; i++)
+		d *= 2;
+	return d < CTL_MAINT_RETRY_MAX_NS ? d : CTL_MAINT_RETRY_MAX_NS;
+}
 
 #endif

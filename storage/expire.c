@@ -20,6 +20,7 @@
  */
 #include "store_int.h"
 #include "sealed.h"
+#include "segbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,57 @@ static int seg_open(st_store *st, int32_t day, int *ret_fd)
 	return 0;
 }
 
+int st_boxed_plain_size(int (*rd)(void *ctx, uint8_t *p, size_t n, uint64_t off), void *ctx,
+			uint64_t fsize, uint64_t *ret_plain)
+{
+	uint64_t off = 0, plain = 0;
+	uint32_t n = 0;
+	if (fsize == 0)
+		return ST_ECORRUPT;
+	while (off < fsize) {
+		uint8_t h[ST_BOX_HDR_LEN];
+		if (fsize - off < ST_BOX_OVERHEAD || ++n > fsize / ST_BOX_OVERHEAD)
+			return ST_ECORRUPT;
+		int rc = rd(ctx, h, sizeof(h), off);
+		if (rc)
+			return rc;
+		if (!st_segbox_is(h, sizeof(h)))
+			return ST_ECORRUPT;
+		uint32_t plen = (uint32_t)h[24] | (uint32_t)h[25] << 8 | (uint32_t)h[26] << 16 |
+				(uint32_t)h[27] << 24;
+		if (plen == 0 || plen > ST_BOX_MAX_PLAIN || plen > fsize - off - ST_BOX_OVERHEAD)
+			return ST_ECORRUPT;
+		off += st_box_len(plen);
+		plain += plen;
+	}
+	*ret_plain = plain;
+	return 0;
+}
+
+static int rd_fd(void *ctx, uint8_t *p, size_t n, uint64_t off)
+{
+	return pread_full(*(int *)ctx, p, n, off);
+}
+
+/* The sealed file of d as sealed: its size, or for an encrypted one the
+ * plaintext's (the seal covers the plaintext) equals seal->size? */
+static bool sealed_size_ok(struct expirer *x, const struct st_pday *d,
+			   const struct st_seal *seal, uint64_t fsize)
+{
+	if (fsize == seal->size)
+		return true; /* in the clear */
+	int fd;
+	if (seg_open(x->st, d->day, &fd) != 0)
+		return false;
+	uint8_t h[4];
+	bool ok = false;
+	uint64_t plain;
+	if (pread_full(fd, h, sizeof(h), 0) == 0 && st_segbox_is(h, sizeof(h)))
+		ok = st_boxed_plain_size(rd_fd, &fd, fsize, &plain) == 0 && plain == seal->size;
+	close(fd);
+	return ok;
+}
+
 static int expire_whole(struct expirer *x, const struct st_pday *d, struct removal *r)
 {
 	struct st_seal seal;
@@ -228,7 +280,7 @@ static int expire_whole(struct expirer *x, const struct st_pday *d, struct remov
 			r->bytes = (uint64_t)sb.st_size;
 		else
 			r->bytes = 0;
-		if (r->bytes != seal.size)
+		if (!r->bytes || !sealed_size_ok(x, d, &seal, r->bytes))
 			r->corrupt = true; /* verify names it; expiry goes on */
 	} else if (rc == -ENOENT) {
 		/* not sealed: hash the committed bytes now */

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,6 +578,9 @@ struct seal_day {
 
 enum { JOB_BEGUN, JOB_PREPARED, JOB_FAILED, JOB_INSTALLED };
 
+/* What failed after an install's commit (st_seal_job_after). */
+enum { AFTER_NONE, AFTER_RENAME, AFTER_FSYNC, AFTER_MANIFEST };
+
 struct st_seal_job {
 	st_store *st;        /* only for install and free (writer thread) */
 	int segfd;           /* borrowed from st: valid until st_store_close */
@@ -586,15 +590,22 @@ struct st_seal_job {
 	uint32_t nseals;     /* meta.nseals at begin */
 	int32_t frontier;    /* meta.seal_day after install */
 	int state;
+	int after;           /* AFTER_*: what failed after the install commit */
+	atomic_bool cancel;  /* st_seal_job_cancel (any thread) */
 	size_t n;
 	struct seal_day *d;
 };
 
-/* Whether any live sealed segment of the store is encrypted (its file
- * starts with the box magic, CRYPT.md): a store that holds one must not
- * get a sealed day in plaintext. */
-static bool store_encrypted(st_store *st)
+/* Whether the store is encrypted: meta.flags says so from its first
+ * encrypted seal on (also once every encrypted day expired); a store
+ * sealed before that flag existed is recognised by a live sealed segment
+ * that starts with the box magic (CRYPT.md).  1 encrypted, 0 not, or
+ * -errno when a sealed file cannot be looked at (fail closed: a file that
+ * cannot be opened might be the encrypted one). */
+static int store_encrypted(st_store *st)
 {
+	if (st->meta.flags & ST_META_ENCRYPTED)
+		return 1;
 	for (size_t i = 0; i < st->ndays; i++) {
 		const struct st_pday *d = st->days[i];
 		char name[24];
@@ -603,14 +614,45 @@ static bool store_encrypted(st_store *st)
 			continue;
 		seg_name(d->day, name);
 		int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* verify reports a missing segment */
+			return -errno;
+		}
 		ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
+		int e = errno;
 		close(fd);
+		if (n < 0)
+			return -e;
 		if (n >= 4 && st_segbox_is(hdr, (size_t)n))
-			return true;
+			return 1;
 	}
-	return false;
+	return 0;
+}
+
+/* Set ST_META_ENCRYPTED in its own transaction (rekey). */
+static int meta_mark_encrypted(st_store *st)
+{
+	struct st_meta m = st->meta;
+	MDB_txn *txn;
+	uint8_t b[ST_META_LEN];
+	if (m.flags & ST_META_ENCRYPTED)
+		return 0;
+	m.flags |= ST_META_ENCRYPTED;
+	int rc = st_mdb_err(mdb_txn_begin(st->env, NULL, 0, &txn));
+	if (rc)
+		return rc;
+	st_meta_write(b, &m);
+	MDB_val k = {5, (void *)"store"}, v = {sizeof(b), b};
+	rc = st_mdb_err(mdb_put(txn, st->db[DB_META], &k, &v, 0));
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = st_mdb_err(mdb_txn_commit(txn));
+	if (!rc)
+		st->meta.flags = m.flags;
+	return rc;
 }
 
 int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret)
@@ -630,8 +672,11 @@ int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret)
 		*ret = NULL;
 		return 0;
 	}
-	if (!st->keys && store_encrypted(st))
-		return ST_ENEEDKEY;
+	if (!st->keys) {
+		rc = store_encrypted(st);
+		if (rc)
+			return rc > 0 ? ST_ENEEDKEY : rc;
+	}
 	struct st_seal_job *job = calloc(1, sizeof(*job));
 	if (!job)
 		return -ENOMEM;
@@ -741,10 +786,21 @@ int st_seal_job_prepare(st_seal_job *job)
 
 	if (!job || job->state != JOB_BEGUN)
 		return ST_EINVAL;
-	for (size_t i = 0; i < job->n && !rc; i++)
+	bool converted = false;
+	for (size_t i = 0; i < job->n && !rc; i++) {
+		if (atomic_load(&job->cancel)) {
+			rc = -ECANCELED;
+			break;
+		}
 		rc = prepare_day(job, &job->d[i], &buf, &v2);
+		converted |= job->d[i].converted;
+	}
 	st_buf_done(&buf);
 	st_buf_done(&v2);
+	/* the temporaries' names must be durable before the install commit
+	 * names them in the catalogue (each file itself is fsynced) */
+	if (!rc && converted && fsync(job->segfd) != 0)
+		rc = -errno;
 	if (rc) {
 		job_unlink(job);
 		job->state = JOB_FAILED;
@@ -788,6 +844,7 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 	struct st_meta m;
 	uint8_t prev[32] = {0};
 	uint32_t sealed = 0;
+	bool boxed = false;
 	int rc;
 
 	if (!job || job->st != st || job->state != JOB_PREPARED)
@@ -824,6 +881,7 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 			rc = conv_switch(st, txn, sd->day, &sd->ndi);
 			if (rc)
 				goto out_txn;
+			boxed |= job->keys != NULL; /* written encrypted (conv_build) */
 		}
 		rc = chain_link(prev, &s);
 		if (rc)
@@ -840,6 +898,8 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 		sealed++;
 	}
 	m.seal_day = job->frontier;
+	if (boxed)
+		m.flags |= ST_META_ENCRYPTED; /* for good: CRYPT.md */
 	{
 		uint8_t b[ST_META_LEN];
 		st_meta_write(b, &m);
@@ -856,6 +916,7 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 	job->state = JOB_INSTALLED;
 	st->meta.seal_day = m.seal_day;
 	st->meta.nseals = m.nseals;
+	st->meta.flags = m.flags;
 	st->last_day = NULL; /* puts for sealed days now go to the frontier */
 	/* the catalogue names the sealed files: put them in place (a crash
 	 * before this is finished by the next writable open) */
@@ -869,23 +930,31 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 		seg_name(sd->day, name);
 		st_seg2_tmp_name(sd->day, tmp);
 		st_cache_drop_day(st, sd->day);
-		if (renameat(st->segfd, tmp, st->segfd, name) != 0 && !rc)
+		if (renameat(st->segfd, tmp, st->segfd, name) != 0 && !rc) {
 			rc = -errno;
+			job->after = AFTER_RENAME;
+		}
 		sd->converted = false; /* not a temporary any more */
 		renamed = true;
 		if (st_pday_find(st, sd->day, &d) == 0)
 			d->ci = sd->ndi;
 	}
-	if (renamed && fsync(st->segfd) != 0 && !rc)
+	if (renamed && fsync(st->segfd) != 0 && !rc) {
 		rc = -errno;
+		job->after = AFTER_FSYNC;
+	}
 	if (rc)
 		return rc;
 	rc = st_mdb_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
-	if (rc)
+	if (!rc) {
+		rc = manifest_sync(st, txn);
+		mdb_txn_abort(txn);
+	}
+	if (rc) {
+		job->after = AFTER_MANIFEST;
 		return rc;
-	rc = manifest_sync(st, txn);
-	mdb_txn_abort(txn);
-	if (!rc && ret)
+	}
+	if (ret)
 		*ret = (struct st_seal_report){sealed, st->meta.nseals, st->meta.seal_day};
 	return rc;
 
@@ -895,6 +964,39 @@ out_fail:
 	job_unlink(job);
 	job->state = JOB_FAILED;
 	return rc;
+}
+
+void st_seal_job_cancel(st_seal_job *job)
+{
+	if (job)
+		atomic_store(&job->cancel, true);
+}
+
+bool st_seal_job_installed(const st_seal_job *job)
+{
+	return job && job->state == JOB_INSTALLED;
+}
+
+const char *st_seal_job_after(const st_seal_job *job)
+{
+	switch (job ? job->after : AFTER_NONE) {
+	case AFTER_RENAME:
+		return "renaming the sealed segments into place";
+	case AFTER_FSYNC:
+		return "syncing the segment directory";
+	case AFTER_MANIFEST:
+		return "writing the MANIFEST";
+	default:
+		return NULL;
+	}
+}
+
+uint64_t st_seal_job_v1_bytes(const st_seal_job *job)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; job && i < job->n; i++)
+		n += job->d[i].v1_size;
+	return n;
 }
 
 size_t st_seal_job_days(const st_seal_job *job)
@@ -1609,6 +1711,8 @@ int st_store_rekey(st_store *st, struct st_rekey_report *ret)
 	mdb_txn_abort(txn);
 	if (r.rekeyed + r.encrypted && fsync(st->segfd) != 0 && !rc)
 		rc = -errno;
+	if (!rc && r.rekeyed + r.encrypted + r.current)
+		rc = meta_mark_encrypted(st);
 	if (ret)
 		*ret = r;
 	return rc;

@@ -108,7 +108,7 @@ void st_meta_write(uint8_t dst[ST_META_LEN], const struct st_meta *m)
 {
 	uint8_t *p = dst;
 	p = st_put_le32(p, m->version);
-	p = st_put_le32(p, 0); /* flags */
+	p = st_put_le32(p, m->flags);
 	p = st_put_le64(p, (uint64_t)m->horizon);
 	p = st_put_le64(p, m->maxdur);
 	p = st_put_le64(p, m->nclosed);
@@ -134,9 +134,10 @@ int st_meta_parse(const MDB_val *v, struct st_meta *ret)
 	dp_cur_le64(&c, &nclosed);
 	dp_cur_le32(&c, &seal_day);
 	dp_cur_le32(&c, &nseals);
-	if (flags != 0 || maxdur > (uint64_t)INT64_MAX)
+	if ((flags & ~ST_META_FLAGS_KNOWN) || maxdur > (uint64_t)INT64_MAX)
 		return ST_ECORRUPT;
 	ret->version = version;
+	ret->flags = flags;
 	ret->horizon = st_u2i(horizon);
 	ret->maxdur = maxdur;
 	ret->nclosed = nclosed;

@@ -446,9 +446,13 @@ typedef struct st_seal_job st_seal_job;
  * @param[out] ret the job, set only on success; NULL when nothing is due
  *             (nothing is committed or frozen then)
  * @return 0, ST_EREADONLY, ST_EINVAL (a job of this handle is not freed),
- *         ST_ENEEDKEY (the store holds encrypted sealed segments and the
- *         handle has no keyring: nothing is frozen), -ENOMEM, errors of
- *         st_store_commit() (the days stay frozen)
+ *         ST_ENEEDKEY (the store is encrypted -- meta flag set at its
+ *         first encrypted seal, kept after every encrypted day expired, or
+ *         a live sealed segment is boxed -- and the handle has no keyring:
+ *         nothing is frozen), -errno other than -ENOENT of opening or
+ *         reading a sealed segment while checking that (without keys
+ *         only: fail closed), -ENOMEM, errors of st_store_commit() (the
+ *         days stay frozen)
  */
 int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret);
 
@@ -458,11 +462,19 @@ int st_store_seal_begin(st_store *st, int64_t now_ns, st_seal_job **ret);
  * segment (storage/sealed.h) into "seg/YYYY-MM-DD.seg.v2" (encrypted when
  * the handle has keys), fsync it, and hash what will be sealed (SHA-256).
  * Touches neither the catalogue nor the handle's writer state.
+ * Between days it looks at st_seal_job_cancel(); at the end it fsyncs
+ * the segment directory (the temporaries' names are durable before the
+ * install commit names them).
  * @return 0, ST_ECORRUPT (a frozen file is shorter than committed),
- *         ST_EZSTD, -ENOSPC and other -errno of writing, -ENOMEM; on error
- *         the temporaries written are removed and install refuses the job
+ *         ST_EZSTD, -ENOSPC and other -errno of writing or of the
+ *         directory fsync, -ENOMEM, -ECANCELED (cancelled); on error the
+ *         temporaries written are removed and install refuses the job
  */
 int st_seal_job_prepare(st_seal_job *job);
+
+/** Any thread: ask a prepare under way (or to come) to stop between two
+ *  days (it then fails with -ECANCELED).  NULL ok. */
+void st_seal_job_cancel(st_seal_job *job);
 
 /**
  * Writer thread, between two commits: check that each prepared day is
@@ -476,10 +488,25 @@ int st_seal_job_prepare(st_seal_job *job);
  * @return 0, ST_EINVAL (not this handle's job, or not prepared
  *         successfully), ST_ESTALE (the store changed: expiry ran, or a
  *         frozen day has pending puts), errors of LMDB (ST_EMAPFULL ...),
- *         -errno (rename or MANIFEST after the commit: the seal is
- *         committed, the next writable open or seal finishes the files)
+ *         -errno (rename, directory fsync or MANIFEST after the commit:
+ *         the seal is committed -- st_seal_job_installed() is true and
+ *         st_seal_job_after() names the step --, the next writable open
+ *         or seal finishes the files)
  */
 int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report *ret);
+
+/** Whether the job's install committed (its days are sealed), also when
+ *  st_store_seal_install() then failed. */
+bool st_seal_job_installed(const st_seal_job *job);
+
+/** The step that failed after the install commit ("renaming the sealed
+ *  segments into place", "syncing the segment directory", "writing the
+ *  MANIFEST"), or NULL.  Static string. */
+const char *st_seal_job_after(const st_seal_job *job);
+
+/** Sum of the frozen days' committed (version 1) sizes: about the disk
+ *  space a prepare needs for its temporaries. */
+uint64_t st_seal_job_v1_bytes(const st_seal_job *job);
 
 /** Number of days a job seals. */
 size_t st_seal_job_days(const st_seal_job *job);

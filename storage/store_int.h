@@ -65,6 +65,10 @@ enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_LX, PART_N = PART_LX + IXDB_
 /* catalogue layout version (meta.version); segment files: ST_FORMAT_VERSION */
 #define ST_CATALOG_VERSION 3u
 #define ST_SEAL_DAY_NONE INT32_MIN
+/* meta.flags: a sealed segment was written encrypted (set once, never
+ * cleared): a handle without keys must not seal (CRYPT.md) */
+#define ST_META_ENCRYPTED 1u
+#define ST_META_FLAGS_KNOWN ST_META_ENCRYPTED
 #define ST_DAYINFO_LEN 72u
 #define ST_BLKINFO_LEN 40u
 #define ST_DAYKEY_LEN 4u
@@ -80,6 +84,7 @@ enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_LX, PART_N = PART_LX + IXDB_
 
 struct st_meta {
 	uint32_t version;
+	uint32_t flags;  /* ST_META_ENCRYPTED */
 	int64_t horizon; /* RT_TIME_NONE: never expired */
 	uint64_t maxdur; /* longest stop - start of any closed session stored */
 	uint64_t nclosed;
@@ -265,6 +270,17 @@ struct st_store {
 
 int st_mdb_err(int rc);
 int st_meta_parse(const MDB_val *v, struct st_meta *ret);
+
+/*
+ * Plaintext length of an encrypted sealed segment of fsize bytes (CRYPT.md
+ * "Sealed segments": boxes back to back) from its box headers alone, each
+ * read through rd (ST_BOX_HDR_LEN bytes at off; 0 or a negative error).
+ * Expiry compares it with the seal's size (expire.c).
+ * @return 0 and *ret_plain, ST_ECORRUPT (not boxes that end exactly at
+ *         fsize, a box length out of range), errors of rd
+ */
+int st_boxed_plain_size(int (*rd)(void *ctx, uint8_t *p, size_t n, uint64_t off), void *ctx,
+			uint64_t fsize, uint64_t *ret_plain);
 void st_meta_write(uint8_t dst[ST_META_LEN], const struct st_meta *m);
 int st_meta_get(st_store *st, MDB_txn *txn, struct st_meta *ret);
 int st_dayinfo_parse(const MDB_val *v, struct st_dayinfo *ret);

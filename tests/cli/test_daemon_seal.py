@@ -198,8 +198,16 @@ for day, _, size, sha in sealed:
 check(len([l for l in man if l.startswith("seal ")]) == len(days), f"MANIFEST: {man}")
 check(not any(n.endswith(".v2") for n in os.listdir(os.path.join(store, "seg"))),
       "temporaries left in seg/")
+# retaind left nothing due: verify seals nothing (it prints "sealed N
+# segments" only when it seals some), and it finds each day sealed and intact
 p = retain("verify", "--store", store, "--now", now1)
-check("sealed 0" not in p.stdout and p.returncode == 0, f"verify: {p.stdout} {p.stderr}")
+check(p.returncode == 0 and not re.search(r"^sealed \d+ segment", p.stdout, re.M),
+      f"verify had to seal what retaind left: {p.stdout} {p.stderr}")
+vj = jsonl(retain("verify", "--store", store, "--now", now1, "--format", "json").stdout)
+check(vj and not any(x.get("fault") for x in vj), f"verify faults: {vj}")
+for day in days:
+    check(any(x.get("day") == day and x.get("sealed") and x.get("status") == "ok"
+              for x in vj), f"verify: {day} not sealed and ok: {vj}")
 c = counters(store)
 check(c.get("store.sealed_days") == len(days), f"store.sealed_days: {c}")
 check("store.seal_max_stall_ms" in c, f"store.seal_max_stall_ms: {c}")
@@ -292,5 +300,41 @@ log4 = r.stop()
 check(ok, f"retaind with keys did not seal: {log4[-10:]}")
 check(len([l for l in manifest(enc) if l.startswith("seal ")]) == len(enc_days),
       f"sealed with the keys: {manifest(enc)} vs {enc_days}")
+# the days retaind sealed are encrypted at rest: box magic (CRYPT.md), and
+# none of their plaintext (a sealed segment's own magic) is on disk
+for day, _, size, _ in sealed_log(log4):
+    with open(os.path.join(enc, "seg", f"{day}.seg"), "rb") as f:
+        head = f.read(4)
+    check(head == b"RTEN", f"{day} sealed by retaind is not encrypted: {head!r}")
+    fsize = os.path.getsize(os.path.join(enc, "seg", f"{day}.seg"))
+    check(fsize > int(size), f"{day}: file {fsize} bytes, not boxes of {size}")
+check(sealed_log(log4), "retaind logged no sealed day")
 kr(keys, "verify", "--store", enc, "--now", now3)
+
+# every encrypted day past the retention: retaind with the keys expires
+# them (not damaged: the seal holds the plaintext's size) ...
+now4 = "2026-10-20T00:00:00Z"
+r = Daemon(enc, now4, f"keys = {keys}\n")
+ok = r.wait_for(lambda l: sum("expired day" in x for x in l) >= len(enc_days))
+log5 = r.stop()
+check(ok, f"retaind did not expire the encrypted store: {log5[-10:]}")
+check(not any("damaged" in x for x in log5 if "expired day" in x),
+      f"encrypted days expired as damaged: {[x for x in log5 if 'expired' in x]}")
+exp = open(os.path.join(enc, "expiry.log")).read()
+check("damaged=1" not in exp, f"expiry.log: {exp}")
+left = [n for n in os.listdir(os.path.join(enc, "seg")) if n[:10] in enc_days]
+check(left == [], f"expired segments left: {left}")
+# ... and with no encrypted file left, a keyless retaind still must not
+# seal new days in plaintext (the store is marked encrypted)
+cap3, truth3, sec3 = (os.path.join(d, f"g3.{x}") for x in ("pcap", "jsonl", "secrets"))
+run([RT_GEN, "--seed", "43", "--sessions", "100", "--days", "1",
+     "--start", "2026-10-25T00:00:00Z", "--out", cap3, "--truth", truth3, "--secrets", sec3])
+kr(keys, "ingest", cap3, "--store", enc, "--secrets", sec3, "--quiet")
+man5 = manifest(enc)
+r = Daemon(enc, "2026-11-01T00:00:00Z")
+ok = r.wait_for(lambda l: any("ALARM: sealing" in x for x in l))
+log6 = r.stop()
+check(ok and any("RETAIN_KEYS" in x for x in log6 if "ALARM" in x),
+      f"keyless retaind on an emptied encrypted store: {log6[-10:]}")
+check(manifest(enc) == man5, "retaind sealed in plaintext after the encrypted days expired")
 finish("daemon_seal")

@@ -6,28 +6,8 @@
  * qsort with a memcmp comparator written here, and that the offsets come
  * back as a permutation.  Fixed seeds.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "kvsort.h"
-
-static unsigned t_checks, t_failures;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		t_checks++;                                                           \
-		if (!(cond)) {                                                        \
-			t_failures++;                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                               \
-		}                                                                     \
-	} while (0)
+#include "st_test.h" /* CHECK */
 
 /* A pending list as store.c lays it out: le16 klen | le16 dlen | key | data. */
 struct list {

@@ -11,7 +11,13 @@
  *    a stale job (expiry ran in between) leave the store unsealed, valid,
  *    without temporaries, and a later job seals it;
  *  - an encrypted store and a handle without keys: sealing is refused
- *    (ST_ENEEDKEY), nothing is sealed; with the keys it seals.
+ *    (ST_ENEEDKEY), nothing is sealed; with the keys it seals;
+ *  - the store stays encrypted (meta flag) after its every encrypted day
+ *    expired: a keyless seal is still refused; such a day expires as not
+ *    damaged (the seal's size is the plaintext's);
+ *  - a sealed file that cannot be opened (not ENOENT) refuses a keyless
+ *    seal; a cancelled prepare leaves no temporary; a failure after the
+ *    install commit is told apart (st_seal_job_installed/_after).
  * Fixed seeds; argv[1] is the directory for temporary stores.
  */
 #include "st_test.h"
@@ -397,12 +403,158 @@ static void test_encrypted(void)
 	st_keyring_free(k);
 }
 
+struct exp_seen {
+	unsigned whole, damaged;
+};
+
+static void exp_item(void *ctx, const struct st_expire_item *it)
+{
+	struct exp_seen *e = ctx;
+	e->whole += it->whole;
+	e->damaged += it->damaged;
+}
+
+static bool log_has(const char *dir, const char *needle)
+{
+	char p[8400];
+	struct st_buf b = {0};
+	snprintf(p, sizeof(p), "%s/expiry.log", dir);
+	bool has = read_file(p, &b) == 0 && st_buf_reserve(&b, 1) == 0 &&
+		   ((b.p[b.len] = 0), strstr((char *)b.p, needle) != NULL);
+	st_buf_done(&b);
+	return has;
+}
+
+/* Every encrypted day expired: the store is still encrypted. */
+static void test_encrypted_expired(void)
+{
+	static const char keytext[] =
+		"1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	char a[8192], err[200], rel[64], path[8400];
+	st_keyring *k = NULL;
+	REQUIRE(st_keyring_parse(keytext, strlen(keytext), &k, err, sizeof(err)));
+	fresh_dir(a, sizeof(a), "crypt-exp");
+	st_store *st = open_w(a, k);
+	fill(st);
+	struct st_seal_report r;
+	OK(st_store_seal(st, T_BASE + 2 * T_DAY, &r)); /* day 0, encrypted */
+	CHECK(r.sealed == 1);
+	/* really boxed on disk */
+	uint8_t magic[4] = {0};
+	day_rel(rel, sizeof(rel), 0);
+	snprintf(path, sizeof(path), "%s/%s", a, rel);
+	FILE *f = fopen(path, "rb");
+	CHECK(f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "RTEN", 4) == 0);
+	if (f)
+		fclose(f);
+	/* expire day 0 (cut = start of day 1): not damaged */
+	struct exp_seen e = {0};
+	struct st_expire_opts o = {.flags = ST_EXPIRE_NOSEAL, .on_item = exp_item, .ctx = &e};
+	struct st_expire_report er;
+	OK(st_store_expire_with(st, T_BASE + 2 * T_DAY, T_DAY, &o, &er));
+	CHECK(e.whole == 1);
+	CHECK(e.damaged == 0);
+	CHECK(!log_has(a, "damaged=1"));
+	CHECK(access(path, F_OK) != 0); /* gone */
+	st_store_close(st);
+
+	/* no encrypted file is left: a keyless handle still must not seal */
+	st = open_w(a, NULL);
+	st_seal_job *job = NULL;
+	CHECK_RC(st_store_seal_begin(st, NOW1, &job), ST_ENEEDKEY);
+	CHECK(job == NULL);
+	CHECK_RC(st_store_seal(st, NOW1, &r), ST_ENEEDKEY);
+	CHECK(count_tmp(a) == 0);
+	st_store_close(st);
+
+	st = open_w(a, k);
+	OK(st_store_seal(st, NOW1, &r));
+	CHECK(r.sealed == 1);
+	CHECK(faults_of(st) == 0);
+	st_store_close(st);
+	st_keyring_free(k);
+}
+
+/* A plaintext store whose sealed file cannot be opened (ELOOP): the
+ * keyless seal cannot tell whether the store is encrypted: refused. */
+static void test_guard_closed(void)
+{
+	char a[8192], rel[64], path[8400], keep[8500];
+	fresh_dir(a, sizeof(a), "guard");
+	st_store *st = open_w(a, NULL);
+	fill(st);
+	struct st_seal_report r;
+	OK(st_store_seal(st, T_BASE + 2 * T_DAY, &r)); /* day 0, in the clear */
+	CHECK(r.sealed == 1);
+	st_store_close(st);
+	day_rel(rel, sizeof(rel), 0);
+	snprintf(path, sizeof(path), "%s/%s", a, rel);
+	snprintf(keep, sizeof(keep), "%s.keep", path);
+	REQUIRE(rename(path, keep) == 0 ? 0 : -errno);
+	REQUIRE(symlink(path, path) == 0 ? 0 : -errno); /* opens fail: ELOOP */
+	st = open_w(a, NULL);
+	st_seal_job *job = NULL;
+	CHECK_RC(st_store_seal_begin(st, NOW1, &job), -ELOOP);
+	CHECK(job == NULL);
+	st_store_close(st);
+	REQUIRE(unlink(path) == 0 ? 0 : -errno);
+	REQUIRE(rename(keep, path) == 0 ? 0 : -errno);
+	st = open_w(a, NULL);
+	OK(st_store_seal(st, NOW1, &r));
+	CHECK(r.sealed == 1);
+	CHECK(faults_of(st) == 0);
+	st_store_close(st);
+}
+
+/* Cancel before prepare; a MANIFEST that cannot be written after the
+ * install commit. */
+static void test_cancel_after(void)
+{
+	char a[8192], path[8400];
+	fresh_dir(a, sizeof(a), "cancel");
+	st_store *st = open_w(a, NULL);
+	fill(st);
+	st_seal_job *job = NULL;
+	OK(st_store_seal_begin(st, NOW1, &job));
+	REQUIRE(job ? 0 : -ENOENT);
+	st_seal_job_cancel(job);
+	CHECK_RC(st_seal_job_prepare(job), -ECANCELED);
+	CHECK(count_tmp(a) == 0);
+	CHECK(!st_seal_job_installed(job));
+	st_seal_job_free(job);
+	CHECK(nseals_of(st) == 0);
+
+	/* the MANIFEST is a directory: the install commits, then fails */
+	snprintf(path, sizeof(path), "%s/MANIFEST", a);
+	unlink(path);
+	REQUIRE(mkdir(path, 0700) == 0 ? 0 : -errno);
+	job = NULL;
+	OK(st_store_seal_begin(st, NOW1, &job));
+	REQUIRE(job ? 0 : -ENOENT);
+	OK(st_seal_job_prepare(job));
+	CHECK(st_seal_job_after(job) == NULL);
+	struct st_seal_report r;
+	int rc = st_store_seal_install(st, job, &r);
+	CHECK(rc != 0);
+	CHECK(st_seal_job_installed(job));
+	CHECK(st_seal_job_after(job) && strcmp(st_seal_job_after(job), "writing the MANIFEST") == 0);
+	st_seal_job_free(job);
+	REQUIRE(rmdir(path) == 0 ? 0 : -errno);
+	CHECK(nseals_of(st) == 2);
+	CHECK(faults_of(st) == 0);
+	CHECK(count_tmp(a) == 0);
+	st_store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	t_root_init(argc, argv);
 	test_concurrent();
 	test_failures();
 	test_encrypted();
+	test_encrypted_expired();
+	test_guard_closed();
+	test_cancel_after();
 	if (!t_failures)
 		t_rmtree(t_root);
 	else
