@@ -46,7 +46,7 @@
 #include "frame.h" /* DP_LINK_* */
 
 #define CHUNK_MAX (4u << 20)   /* bytes per read; a multiple of any block size */
-#define CHUNK_MIN (512u << 10) /* > a largest record: one straddles two chunks at most */
+#define CHUNK_MIN (512u << 10) /* files up to this: one chunk, read at open */
 #define NCHUNK 4u              /* chunks in flight */
 #define DIRECT_MIN (256ull << 20) /* files at least this large: O_DIRECT */
 #define MAX_CAPLEN 262144u     /* libpcap's largest sane record (MAXIMUM_SNAPLEN) */
@@ -95,6 +95,25 @@ static uint32_t rd32(const struct pcapd *s, const uint8_t *p)
 
 /* ---- I/O thread ---------------------------------------------------------- */
 
+/* Read chunk c into dst: 0 or -errno; *ret_got short at the end of the file. */
+static int read_chunk(struct pcapd *s, uint64_t c, uint8_t *dst, size_t *ret_got)
+{
+	size_t got = 0;
+	while (got < s->chunk) {
+		size_t want = s->chunk - got;
+		ssize_t r = pread(s->fd, dst + got, want, (off_t)(c * s->chunk + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		got += (size_t)r;
+		if ((size_t)r < want)
+			break; /* short: the end of the file */
+	}
+	*ret_got = got;
+	return 0;
+}
+
 static void *io_main(void *arg)
 {
 	struct pcapd *s = arg;
@@ -110,20 +129,7 @@ static void *io_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		size_t got = 0;
-		int err = 0;
-		while (got < s->chunk) {
-			size_t want = s->chunk - got;
-			ssize_t r = pread(s->fd, dst + got, want, (off_t)(c * s->chunk + got));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				err = -errno;
-				break;
-			}
-			got += (size_t)r;
-			if ((size_t)r < want)
-				break; /* short: the end of the file */
-		}
+		int err = read_chunk(s, c, dst, &got);
 
 		pthread_mutex_lock(&s->mu);
 		if (err) {
@@ -434,17 +440,34 @@ int dp_pcapd_open(const char *path, unsigned flags, dp_capture **ret)
 		}
 	}
 	s->fd = fd;
-	/* smaller chunks for a small file (fuzzing, tests): 4 of them */
+	/* A file smaller than CHUNK_MIN is one chunk, read here (no thread:
+	 * tests, fuzzing, small captures); larger ones up to NCHUNK chunks in
+	 * flight on the I/O thread. */
 	uint64_t want = ((uint64_t)st.st_size + 4096) & ~UINT64_C(4095);
-	s->chunk = want < CHUNK_MIN ? CHUNK_MIN : want > CHUNK_MAX ? CHUNK_MAX : (uint32_t)want;
+	bool small = want <= CHUNK_MIN;
+	s->chunk = small ? (uint32_t)want : CHUNK_MAX;
 	rc = -ENOMEM;
-	if (posix_memalign((void **)&s->mem, 4096, (size_t)NCHUNK * s->chunk) != 0) {
+	if (posix_memalign((void **)&s->mem, 4096, (size_t)(small ? 1 : NCHUNK) * s->chunk) != 0) {
 		s->mem = NULL;
 		goto out;
 	}
 	s->stage = malloc(MAX_CAPLEN);
 	if (!s->stage)
 		goto out;
+	if (small) {
+		/* the whole file: chunk 0 (shorter than a chunk) is the last */
+		size_t got = 0;
+		int err = read_chunk(s, 0, s->mem, &got);
+		if (err) {
+			s->io_err = err;
+		} else {
+			s->clen[0] = (uint32_t)got;
+			s->filled = 1;
+		}
+		s->io_end = true;
+		*ret = &s->base;
+		return 0;
+	}
 	rc = pthread_create(&s->io, NULL, io_main, s);
 	if (rc) {
 		rc = -rc;
