@@ -175,6 +175,12 @@ int ctl_lawq_run(st_store *st, const struct st_query *q, size_t max_rows,
 	memset(&r, 0, sizeof(r));
 	struct collect c = {.r = &r, .max_rows = max_rows};
 	int rc = st_store_query(st, q, collect_row, &c);
+	/* a day sealed or expired under the query (the daemon's maintenance):
+	 * the rows so far are dropped and the query runs on a new snapshot */
+	for (int again = 0; rc == ST_ERETRY && again < 3; again++) {
+		r.n = 0;
+		rc = st_store_query(st, q, collect_row, &c);
+	}
 	if (rc)
 		goto out_clear;
 	FILE *f = open_memstream(&r.jsonl, &r.jsonl_len);

@@ -1123,10 +1123,24 @@ static int q_all(st_store *st, MDB_txn *txn, const struct st_meta *m, int64_t fr
 
 /* ---- entry point ------------------------------------------------------------------- */
 
+/* Whether a fresh snapshot's meta shows a seal or an expiry that m's
+ * snapshot predates. */
+static bool moved_since(st_store *st, const struct st_meta *m)
+{
+	struct st_meta now;
+	if (rtxn_begin(st))
+		return false;
+	int rc = st_meta_get(st, st->rtxn, &now);
+	rtxn_end(st);
+	return !rc && (now.nseals != m->nseals || now.seal_day != m->seal_day ||
+		       now.horizon != m->horizon);
+}
+
 int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *ctx)
 {
 	struct ixq x = {0};
 	struct st_meta m;
+	bool have_meta = false;
 	int rc;
 
 	if (!q || !fn)
@@ -1145,6 +1159,7 @@ int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *c
 		rc = ST_ECORRUPT;
 	if (rc)
 		goto out_txn;
+	have_meta = true;
 
 	x.st = st;
 	x.txn = st->rtxn;
@@ -1200,6 +1215,12 @@ int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *c
 	free(x.rows);
 out_txn:
 	rtxn_end(st);
+	/* A day's file read after a seal install (renamed over the v1 file)
+	 * or an expiry (unlinked) that this snapshot predates fails to decode
+	 * or to open: the store is intact, the snapshot is old.  Say so. */
+	if (have_meta && (rc == ST_ECORRUPT || rc == ST_EVERSION || rc == -ENOENT) &&
+	    moved_since(st, &m))
+		rc = ST_ERETRY;
 out_busy:
 	st->busy = false;
 	return rc;

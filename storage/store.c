@@ -61,6 +61,7 @@ static const char *const err_names[ST_ELAST - ST_EBASE] = {
 				   "was given (RETAIN_KEYS, or [store] keys for retaind): "
 				   "refusing to seal days in plaintext",
 	[ST_ESTALE - ST_EBASE] = "the store changed since the seal job began (retry)",
+	[ST_ERETRY - ST_EBASE] = "a day was sealed or expired during the query: run it again",
 };
 
 const char *st_strerror(int err)

@@ -106,6 +106,8 @@ enum st_err {
 	ST_ENEEDKEY,            /**< sealing refused: the store holds encrypted
 				     sealed segments and the handle has no keys */
 	ST_ESTALE,              /**< a seal job's days changed since it began */
+	ST_ERETRY,              /**< a query met a day sealed or expired after
+				     its snapshot began: run it again */
 	ST_ELAST
 };
 
@@ -291,8 +293,10 @@ struct st_query {
  * same handle (ST_EINVAL); it may use another handle.
  * @return 0, fn's non-zero value, ST_EINVAL (bad kind, text_len >
  *         RT_TEXT_MAX, nested query), ST_ECORRUPT (a block or entry failed
- *         validation), ST_EVERSION, -ENOENT (a segment was removed by a
- *         concurrent expiry), -errno
+ *         validation), ST_EVERSION, -ENOENT, ST_ERETRY (a day was sealed
+ *         or expired by the writer after this query's snapshot began and
+ *         its file no longer matched the snapshot: the rows given so far
+ *         are not the whole answer; run the query again), -errno
  */
 int st_store_query(st_store *st, const struct st_query *q, st_row_fn fn, void *ctx);
 
