@@ -183,20 +183,17 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Claim and verify chunks of b until none is left; false if none was. */
-static bool verify_some(const struct dp_engine_cfg *cfg, struct batch *b)
+/* Claim the next chunk of b and verify it; false if none was left. */
+static bool verify_next(const struct dp_engine_cfg *cfg, struct batch *b)
 {
-	bool any = false;
-	for (;;) {
-		uint32_t c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
-		if (c >= b->nchunk)
-			return any;
-		unsigned end = (c + 1) * CHUNK < b->n ? (c + 1) * CHUNK : b->n;
-		for (unsigned k = c * CHUNK; k < end; k++)
-			dp_engine_preverify(cfg, &b->pkts[k], b->linktype, &b->pre[k]);
-		atomic_store_explicit(&b->done[c], 1, memory_order_release);
-		any = true;
-	}
+	uint32_t c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
+	if (c >= b->nchunk)
+		return false;
+	unsigned end = (c + 1) * CHUNK < b->n ? (c + 1) * CHUNK : b->n;
+	for (unsigned k = c * CHUNK; k < end; k++)
+		dp_engine_preverify(cfg, &b->pkts[k], b->linktype, &b->pre[k]);
+	atomic_store_explicit(&b->done[c], 1, memory_order_release);
+	return true;
 }
 
 /* Engine side: wait until chunk j of b is verified, verifying unclaimed
@@ -204,18 +201,9 @@ static bool verify_some(const struct dp_engine_cfg *cfg, struct batch *b)
 static void chunk_wait(const struct dp_engine_cfg *cfg, struct batch *b, unsigned j)
 {
 	while (!atomic_load_explicit(&b->done[j], memory_order_acquire)) {
-		uint32_t c = atomic_load_explicit(&b->claim, memory_order_relaxed);
-		if (c < b->nchunk) {
-			c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
-			if (c < b->nchunk) {
-				unsigned end = (c + 1) * CHUNK < b->n ? (c + 1) * CHUNK : b->n;
-				for (unsigned k = c * CHUNK; k < end; k++)
-					dp_engine_preverify(cfg, &b->pkts[k], b->linktype,
-							    &b->pre[k]);
-				atomic_store_explicit(&b->done[c], 1, memory_order_release);
-			}
+		if (atomic_load_explicit(&b->claim, memory_order_relaxed) < b->nchunk &&
+		    verify_next(cfg, b))
 			continue;
-		}
 		cpu_relax();
 	}
 }
@@ -228,7 +216,8 @@ static void publish_pkts(struct ring *r, struct batch *b)
 	for (unsigned j = 0; j < NCHUNK; j++)
 		atomic_store_explicit(&b->done[j], 0, memory_order_relaxed);
 	ring_publish(r); /* sequentially consistent: the stores above first */
-	verify_some(&r->cfg, b);
+	while (verify_next(&r->cfg, b))
+		;
 }
 
 static void publish_msg(struct ring *r, enum batch_kind kind, const char *fmt, ...)

@@ -68,6 +68,8 @@ struct pcapd {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t filled, released;   /* chunk numbers (file offset / chunk) */
+	uint64_t have;               /* consumer's copy of filled: chunks below it
+				      * are in and stay until released (no lock) */
 	uint32_t clen[NCHUNK];       /* bytes in each slot */
 	bool io_end;                 /* the last chunk (short or empty) is in */
 	int io_err;                  /* -errno of a failed read: final */
@@ -153,6 +155,8 @@ static void *io_main(void *arg)
 static int chunk_wait(struct pcapd *s, uint64_t c)
 {
 	int rc;
+	if (c < s->have)
+		return 0; /* the common case: no lock per packet */
 	pthread_mutex_lock(&s->mu);
 	while (c >= s->filled && !s->io_end && !s->io_err)
 		pthread_cond_wait(&s->cv, &s->mu);
@@ -162,6 +166,7 @@ static int chunk_wait(struct pcapd *s, uint64_t c)
 		rc = s->io_err;
 	else
 		rc = 1;
+	s->have = s->filled;
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
