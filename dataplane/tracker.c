@@ -20,8 +20,11 @@
  *    inside the records; load <= 1, doubled incrementally (a few old
  *    buckets move per insert) so that growth has no O(n) pause.
  *  - NAS addresses are interned (refcounted): a record holds a 32-bit id.
- *  - recently closed keys: a ring of 24-byte entries in close order (62-bit
- *    key hash + flags, stop time or fused MAC, capture time of the close)
+ *  - recently closed keys: a ring of 32-byte entries in close order (62-bit
+ *    key hash + flags, stop time or fused MAC, capture time of the close,
+ *    length of the session in ms and a 32-bit tag of its account: what
+ *    tells a Stop sent again later than its Acct-Session-Time from a new
+ *    session under the same key)
  *    in blocks of CBLK_N (added at the tail, freed behind the head: no
  *    copy, no slack beyond two blocks), indexed by an open-addressed table
  *    of 32-bit sequence numbers (load <= 0.75, linear probing,
@@ -70,7 +73,7 @@
 #define NCLASS ((BLOB_MAX + SLAB_GRAN - 1) / SLAB_GRAN + 1)
 #define MIGRATE_PER_OP 8u
 #define CBLK_SHIFT 14u
-#define CBLK_N (1u << CBLK_SHIFT) /* closed keys per ring block (384 KB) */
+#define CBLK_N (1u << CBLK_SHIFT) /* closed keys per ring block (512 KB) */
 #define DQ_SHIFT 16u
 #define DQ_CHUNK (1u << DQ_SHIFT) /* dirty-list entries per chunk (256 KB) */
 /* one gone entry: family, address, start, sources, length, session id */
@@ -80,6 +83,11 @@
 #define KH_MASK ((1ULL << 62) - 1)
 #define CL_FUSED (1ULL << 63) /* stop holds the MAC; stop is "forever" */
 #define CL_DEAD (1ULL << 62)  /* superseded by a later entry of the key */
+#define CL_LEN_NONE UINT32_MAX
+/* A Stop whose Acct-Session-Time is within this of the length of the key's
+ * last closed session is that session's Stop again: Acct-Session-Time is
+ * whole seconds, and the start and stop we saw carry capture latency. */
+#define SAME_LEN_NS (2 * NS)
 
 enum { TX_ACCOUNT, TX_SID, TX_CALLING, TX_NASID, TX_PORT };
 
@@ -139,6 +147,8 @@ struct cent {
 	uint64_t hash; /* key hash | CL_* flags */
 	int64_t stop_ns; /* or the MAC (CL_FUSED) */
 	int64_t closed_at_ns;
+	uint32_t len_ms;   /* stop - start, CL_LEN_NONE: unknown or too long */
+	uint32_t acct_tag; /* acct_tag() of its account */
 };
 
 struct nas_ent {
@@ -1143,8 +1153,20 @@ struct closed_view {
 	bool found;
 	bool fused;
 	int64_t stop_ns;
+	uint32_t len_ms;
+	uint32_t acct_tag;
 	uint8_t mac[6];
 };
+
+/* Stands for an account in the closed-key cache (a mismatch tells a new
+ * session of another user under a reused key from a Stop sent again). */
+static uint32_t acct_tag(const char *v, unsigned len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (unsigned i = 0; i < len; i++)
+		h = (h ^ (uint8_t)v[i]) * 1099511628211ULL;
+	return (uint32_t)mix64(h ^ len);
+}
 
 /* Entry of sequence number q (rhead <= q < rtail). */
 static struct cent *CENT(const dp_tracker *t, uint64_t q)
@@ -1285,8 +1307,34 @@ static struct closed_view closed_find(const dp_tracker *t, uint64_t h)
 		memcpy(v.mac, &c->stop_ns, 6);
 	} else {
 		v.stop_ns = c->stop_ns;
+		v.len_ms = c->len_ms;
+		v.acct_tag = c->acct_tag;
 	}
 	return v;
+}
+
+/* Is a Stop for a key not open, claiming the session [s0, ev], the Stop of
+ * the key's last closed session c, seen again?  Yes if it claims a start
+ * before c's stop (a retransmission or a late Stop: rule of tracker.h), or
+ * if it was sent again unchanged later than its Acct-Session-Time (no
+ * Acct-Delay-Time to move its event back: a client retrying, a NAS resending
+ * across our restart) -- then it tells the length of c and names c's
+ * account.  A new session under the same key (Acct-Session-Id reuse, its
+ * Start unseen) differs in one of them but for a chance of about
+ * 4 s / the spread of session lengths, with the same account. */
+static bool closed_stop_again(const struct closed_view *c, const struct dp_acct_msg *m,
+			      int64_t s0)
+{
+	if (!c->found)
+		return false;
+	if (s0 < c->stop_ns)
+		return true;
+	if (c->fused || !m->has_session_time || c->len_ms == CL_LEN_NONE)
+		return false;
+	int64_t d = (int64_t)m->session_time * 1000 - (int64_t)c->len_ms;
+	if (d > SAME_LEN_NS / 1000000 || d < -SAME_LEN_NS / 1000000)
+		return false;
+	return m->account.len == 0 || acct_tag(m->account.p, m->account.len) == c->acct_tag;
 }
 
 /* A block for sequence number q. */
@@ -1339,8 +1387,11 @@ static int closed_reserve(dp_tracker *t)
 }
 
 /* Remember that key h closed at stop_ns (or, fused, lives on in the
- * RADIUS session with `mac`).  closed_reserve() must have succeeded. */
-static void closed_remember(dp_tracker *t, uint64_t h, int64_t stop_ns, const uint8_t *fused_mac)
+ * RADIUS session with `fused_mac`); s, if not NULL, is the session closed
+ * (its length and account are kept).  closed_reserve() must have
+ * succeeded. */
+static void closed_remember(dp_tracker *t, uint64_t h, int64_t stop_ns,
+			    const struct rt_session *s, const uint8_t *fused_mac)
 {
 	while ((uint32_t)t->rtail >= UINT32_MAX - 1) {
 		CENT(t, t->rtail)->hash = CL_DEAD; /* its index value is reserved */
@@ -1366,6 +1417,17 @@ static void closed_remember(dp_tracker *t, uint64_t h, int64_t stop_ns, const ui
 	c->hash = h;
 	c->stop_ns = stop_ns;
 	c->closed_at_ns = t->now_ns;
+	c->len_ms = CL_LEN_NONE;
+	c->acct_tag = 0;
+	if (s) {
+		/* the length in ms: 32 bits hold 49 days, more than the keep
+		 * (a Stop sent again later than that is forgotten anyway) */
+		uint64_t len = stop_ns > s->start_ns ? (uint64_t)stop_ns - (uint64_t)s->start_ns
+						     : 0;
+		if (len / 1000000 < CL_LEN_NONE - 1)
+			c->len_ms = (uint32_t)((len + 500000) / 1000000);
+		c->acct_tag = acct_tag(s->account.v, s->account.len);
+	}
 	if (fused_mac) {
 		c->hash |= CL_FUSED;
 		c->stop_ns = 0;
@@ -1470,7 +1532,7 @@ static int sess_close(dp_tracker *t, uint32_t i, int64_t stop_ns, unsigned cause
 	if ((err = emit(t, &x.r)))
 		return err;
 	uint64_t h = key_hash(key_nas(t, REC(t, i - 1)), x.r.session_id.v, x.r.session_id.len);
-	closed_remember(t, h, stop_ns, NULL);
+	closed_remember(t, h, stop_ns, &x.r, NULL);
 	open_remove(t, i);
 	t->st.closed++;
 	return 0;
@@ -1737,7 +1799,7 @@ static int absorb(dp_tracker *t, uint32_t rad, uint32_t o)
 	/* its frames are ignored while the RADIUS session lives; a new login
 	 * or binding of the same key after it is a new session */
 	uint64_t h = key_hash(key_nas(t, REC(t, o - 1)), xo.r.session_id.v, xo.r.session_id.len);
-	closed_remember(t, h, INT64_MAX, xo.has_mac ? xo.mac : NULL);
+	closed_remember(t, h, INT64_MAX, NULL, xo.has_mac ? xo.mac : NULL);
 	open_remove(t, o);
 	t->st.fused++;
 	return 0;
@@ -1818,7 +1880,7 @@ static int stop_alone(dp_tracker *t, const struct dp_acct_msg *m, uint64_t h, in
 	x.r.stop_cause = (uint8_t)(m->has_cause ? m->cause : RT_CAUSE_NONE);
 	if ((err = emit(t, &x.r)))
 		return err;
-	closed_remember(t, h, stop, NULL);
+	closed_remember(t, h, stop, &x.r, NULL);
 	t->st.stop_without_start++;
 	t->st.opened++;
 	t->st.closed++;
@@ -1927,7 +1989,7 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 			s = open_find(t, h, &m->nas, sid.p, sid.len);
 			return s ? sess_close(t, s, ev, m->has_cause ? m->cause : RT_CAUSE_NONE) : 0;
 		}
-		if (c.found && s0 < c.stop_ns) {
+		if (closed_stop_again(&c, m, s0)) {
 			t->st.duplicates++; /* retransmitted or late Stop */
 			return 0;
 		}
@@ -1951,7 +2013,7 @@ int dp_tracker_remember_closed(dp_tracker *t, const struct rt_session *r)
 	int64_t saved = t->now_ns;
 	if (r->stop_ns > t->now_ns)
 		t->now_ns = r->stop_ns; /* its age counts from its stop */
-	closed_remember(t, h, r->stop_ns, NULL);
+	closed_remember(t, h, r->stop_ns, r, NULL);
 	t->now_ns = saved;
 	return 0;
 }

@@ -22,7 +22,15 @@
  *    the key's last closed session: an Interim after Stop never reopens.
  *  - Stop closes at the event time.  A Stop without Start becomes a session
  *    [event - Acct-Session-Time, event], unless it belongs to the last
- *    closed session of that key (retransmitted or late Stop: ignored).
+ *    closed session of that key (retransmitted or late Stop: ignored): its
+ *    start lies before that session's stop, or it tells that session's
+ *    length (Acct-Session-Time within 2 s of stop - start) and names its
+ *    account (or none).  The second test catches a Stop sent again unchanged
+ *    later than its Acct-Session-Time: without a raised Acct-Delay-Time its
+ *    event is the time of the resend (a client retrying from a new port, a
+ *    NAS resending what retaind did not answer before a restart).  A new
+ *    session under a reused Acct-Session-Id whose Start we missed is taken
+ *    for the old one only if it has the same account and length within 2 s.
  *  - Retransmissions (same Identifier, or a new Identifier with a changed
  *    Acct-Delay-Time) are recorded once: they fall under the rules above.
  *  - Accounting-On/Off closes every open RADIUS session of that NAS that
@@ -53,15 +61,18 @@
  *    buckets move per insert): no O(n) pause.  Record chunks of 65536 are
  *    added and given back without copying.
  *  - a recently closed key (kept `closed_keep_ns` of capture time, to
- *    recognise late Stops and Interims) costs a 24-byte entry in a ring of
- *    blocks plus 5-11 bytes of index: a 62-bit hash stands for the key.
+ *    recognise late Stops and Interims) costs a 32-byte entry in a ring of
+ *    blocks plus 5-11 bytes of index: a 62-bit hash stands for the key, a
+ *    32-bit tag for its account (with its length, what tells a Stop sent
+ *    again late from a new session of the key).
  *    The index doubles incrementally too.  No call pauses for O(n) work
  *    except dp_tracker_foreach_open, Accounting-On/Off (a scan of the open
  *    sessions), a sweep that finds due sessions, and
  *    dp_tracker_clear_dirty after the dirty list was dropped.  With 10M open
  *    sessions the 256-byte budget holds while the closed keys of the last
  *    2 days number up to about as many as the open sessions (~233 bytes
- *    per open session measured with 10M of each).
+ *    per open session measured with 10M of each with 24-byte entries; the
+ *    32-byte ones add 8: 235 -> 243 accounted with 1M of each).
  *  - dp_tracker_get_stats() reports the tracker's own allocation in
  *    mem_bytes.
  *  - checkpoints: the sessions changed since the last

@@ -58,6 +58,8 @@ struct closed {
 	uint64_t hash;
 	int64_t stop_ns;
 	int64_t closed_at_ns; /* capture clock */
+	int64_t len_ms;       /* stop - start, rounded; -1 too long */
+	uint32_t acct;        /* acct32() of its account */
 	bool fused;           /* absorbed into the RADIUS session with this MAC */
 	uint8_t mac[6];
 	struct rt_addr nas;
@@ -357,6 +359,15 @@ static int closed_grow(dp_tracker *t)
 	return 0;
 }
 
+/* FNV-1a: stands for a closed session's account */
+static uint32_t acct32(const char *v, unsigned len)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < len; i++)
+		h = (h ^ (uint8_t)v[i]) * 16777619u;
+	return h;
+}
+
 /* Remember that key (nas, sid) closed at stop_ns. */
 static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r)
 {
@@ -379,6 +390,9 @@ static int closed_remember(dp_tracker *t, uint64_t h, const struct rt_session *r
 	}
 	c->stop_ns = r->stop_ns;
 	c->closed_at_ns = t->now_ns;
+	uint64_t len = r->stop_ns > r->start_ns ? (uint64_t)r->stop_ns - (uint64_t)r->start_ns : 0;
+	c->len_ms = len / 1000000 < UINT32_MAX - 1 ? (int64_t)((len + 500000) / 1000000) : -1;
+	c->acct = acct32(r->account.v, r->account.len);
 	c->fused = false;
 	c->hnext = t->cbuckets[h & (t->ncbuckets - 1)];
 	t->cbuckets[h & (t->ncbuckets - 1)] = c;
@@ -781,7 +795,12 @@ int dp_tracker_acct(dp_tracker *t, const struct dp_acct_msg *m)
 				err = sess_close(t, s, ev, m->has_cause ? m->cause : RT_CAUSE_NONE);
 			break;
 		}
-		if (c && s0 < c->stop_ns) {
+		if (c && (s0 < c->stop_ns ||
+			  /* sent again later than its Acct-Session-Time: the
+			   * same length (within 2 s) and account */
+			  (!c->fused && m->has_session_time && c->len_ms >= 0 &&
+			   llabs((int64_t)m->session_time * 1000 - c->len_ms) <= 2000 &&
+			   (!m->account.len || acct32(m->account.p, m->account.len) == c->acct)))) {
 			t->st.duplicates++; /* retransmitted or late Stop */
 			return 0;
 		}
