@@ -4,16 +4,23 @@
  * @brief Column blocks: the record layout of sealed (version 2) segments.
  *
  * A column block holds n sessions field by field: one byte stream per
- * field (presence bitmaps, start deltas, durations, each text, addresses,
- * small integers), so that zstd sees like next to like.  Texts and NAS
- * addresses are dictionary-coded per block (a repeated value costs one
- * varint).  The column table in column.c is the one place that lists the
- * fields of struct rt_session: a new field is one more column (and one
- * more presence bit); readers refuse columns they do not know.
+ * field (presence bitmaps, times, durations, each text, addresses, small
+ * integers), so that zstd sees like next to like.  Times are coded from
+ * an anchor (start or stop, steps or offsets, maybe bit-packed: the
+ * smallest for the block), addresses as steps.  Texts and NAS addresses
+ * are dictionary-coded per block (a repeated value costs one varint); a
+ * text literal is coded in the first form that fits (hex nibbles, a digit
+ * run as an integer inside a per-block template, raw bytes), its form in
+ * the column's head and its bytes in the column's body.  Every form
+ * round-trips exactly (case, length, leading zeros).  The column table in
+ * column.c is the one place that lists the fields of struct rt_session: a
+ * new field is one more column (and one more presence bit); readers refuse
+ * columns they do not know.
  *
  * A compressed column block ("RTCZ") wraps the raw bytes in one zstd frame,
  * optionally compressed with a dictionary trained on the segment's day
- * (its id is in the header and must match the frame's).
+ * (named by the file, not by the frame: a wrong one fails the frame's
+ * checksum).  Version 1 blocks (either layer) are refused (ST_EVERSION).
  *
  * Layouts: storage/FORMAT.md section 9.  Every length read back is checked
  * against the bytes held before use (struct dp_cur); a bad block is an
@@ -30,10 +37,12 @@
 
 #define ST_COL_MAGIC 0x42435452u  /**< "RTCB": raw column block */
 #define ST_COLZ_MAGIC 0x5a435452u /**< "RTCZ": compressed column block */
-#define ST_COL_VERSION 1u
-#define ST_COLZ_HDR_LEN 32u
+#define ST_COL_VERSION 2u   /**< raw column block codec (version 1: not read) */
+#define ST_COLZ_VERSION 2u  /**< compressed block wrapper (version 1: not read) */
+#define ST_COLZ_HDR_LEN 16u
 #define ST_COL_MAX_RECS 65536u
 #define ST_COL_MAX_RAW (16u << 20)
+#define ST_COL_MAX_DIGITS 19u /**< longest digit run of a text template */
 
 /** Columns, in stream order (FORMAT.md section 9). */
 enum st_col {
@@ -46,7 +55,7 @@ enum st_col {
 	COL_NASID,
 	COL_NASPORT,
 	COL_NAS,      /* ref, literal u8 family (4|6) + address */
-	COL_IPV4,     /* 4 bytes */
+	COL_IPV4,     /* varint zigzag(int32 step from the previous ipv4) */
 	COL_IPV6,     /* 16 bytes */
 	COL_PFX,      /* u8 plen, u8 n, n bytes */
 	COL_DPFX,
@@ -58,7 +67,7 @@ enum st_col {
 	COL_AUTH,     /* u8, non-zero */
 	COL_CAUSE,    /* u8, non-zero, closed only */
 	COL_FLAGS,    /* u8 rt_session.flags, non-zero */
-	COL_TUNIT,    /* u8 decimal scales of start and duration (always) */
+	COL_TUNIT,    /* u8 decimal scales of the time and duration (or empty) */
 	COL_N
 };
 
@@ -71,7 +80,18 @@ struct st_col_enc {
 	uint32_t *vidx;  /* index within its column's dictionary */
 	uint32_t ncol[COL_N];
 	uint32_t nval, capval;
+	/* digit templates of text columns (prefix, digit count, suffix) */
+	uint32_t *tslot;
+	const uint8_t **tval; /* the text that made the template */
+	uint8_t (*tdesc)[4];  /* length, digit-run offset, digit count, column */
+	uint32_t *tidx;       /* index within its column's templates */
+	uint32_t ntcol[COL_N];
+	uint32_t ntpl;
+	uint8_t lcp[COL_N]; /* leading digits common to the block's all-digit values */
 	struct st_buf col[COL_N];
+	struct st_buf body[COL_N]; /* text columns: payload bytes */
+	uint64_t *tq;              /* time steps of the candidate codings */
+	uint32_t captq;
 };
 
 /**
@@ -92,13 +112,24 @@ struct st_col_light {
 /** Reader of one raw column block (views into the bytes: keep them). */
 struct st_col_reader {
 	uint32_t nrecs, next;
-	int64_t prev_start;
+	uint8_t tmode;          /* time coding (FORMAT.md 9.2) */
+	uint8_t width;          /* bits of a packed time offset */
+	const uint8_t *packed;  /* packed time offsets (TM_PACKED) */
+	int64_t prev_anchor;    /* anchor time of the previous record */
+	int64_t base;
+	uint32_t prev_ip;       /* previous ipv4 of the block */
 	uint64_t ustart, udur; /* time units of the block (>= 1) */
 	struct dp_cur col[COL_N];
-	/* per text / NAS column: values seen so far (views) */
-	const uint8_t **dict[COL_N];
+	struct dp_cur body[COL_N]; /* text columns: payload bytes */
+	/* per text / NAS column: values seen so far, decoded into arena
+	 * (length or family byte, then the bytes) */
+	uint32_t *doff[COL_N];
 	uint8_t *dlen[COL_N];
 	uint32_t ndict[COL_N];
+	const uint8_t **tpl[COL_N]; /* text columns: digit templates (views) */
+	uint32_t ntpl[COL_N];
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
 	uint32_t cap;
 	/* st_col_scan: per record and column, the offset of its value in the
 	 * column (fixed-size and varint columns) or its dictionary entry (ref
@@ -136,7 +167,8 @@ enum st_dec st_col_get(struct st_col_reader *r, uint32_t i, struct rt_session *r
 bool st_col_text_eq(const struct st_col_reader *r, uint32_t i, unsigned c, const void *v,
 		    size_t n);
 
-/** Header of a compressed column block. */
+/** Header of a compressed column block (nrecs: the raw block's; dict_id:
+ *  the one given to st_colz_open). */
 struct st_colz_hdr {
 	uint32_t nrecs, raw_len, comp_len;
 	uint32_t dict_id; /**< 0: no dictionary */
@@ -146,15 +178,16 @@ struct st_colz_hdr {
 size_t st_colz_bound(size_t raw_len);
 /**
  * Compress raw (a column block of nrecs records) into dst (st_colz_bound
- * bytes): header, then one zstd frame with content size and checksum,
- * using cdict when not NULL (dict_id: its id, 0 without).
+ * bytes): header, then one zstd frame with content size and checksum and
+ * no dictionary id, using cdict when not NULL (dict_id: its id, 0
+ * without; not written).
  */
 int st_colz_seal(ZSTD_CCtx *cctx, const ZSTD_CDict *cdict, uint32_t dict_id, const uint8_t *raw,
 		 size_t raw_len, uint32_t nrecs, uint8_t *dst, size_t *ret_len);
 /**
  * Validate and decompress a compressed column block held in p[0..len):
- * magic, version, header CRC, bounds, frame sizes and checksum, dictionary
- * id (must be `dict_id`, 0: no dictionary; ddict is used when not NULL).
+ * magic, version, header CRC, bounds, frame sizes and checksum; ddict
+ * (when not NULL) must have id `dict_id` (0: no dictionary).
  * The raw bytes land in *raw (then open them with st_col_open).
  * @return 0, or ST_ECORRUPT / ST_EVERSION with *ret_why set; -ENOMEM
  */

@@ -8,7 +8,8 @@
  *    and block trees, FORMAT.md "Catalogue") are dropped and its day entry
  *    deleted in the transaction, nothing is decoded; the file is unlinked
  *    after the transaction commits (a crash in between leaves an
- *    unreferenced file, removed on the next writable open);
+ *    unreferenced file, removed on the next writable open), its blocks
+ *    freed by a reaper thread (reap_start);
  *  - the day that contains cut is partly due: the horizon (meta) moves to
  *    cut, so that queries and export skip its due records, which are
  *    counted (from block entries; blocks across a bound are decoded) and
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 struct removal {
 	int32_t day;
@@ -410,6 +412,61 @@ out_fd:
 	return rc;
 }
 
+/*
+ * Freeing a removed segment's blocks is the costly part of its unlink
+ * (about 10 ms for 40 MB on ext4), and it happens when the inode's last
+ * reference goes, not when its name does.  So expiry opens the file, unlinks
+ * it (the name is gone, durably with the fsync of seg/ that follows: no
+ * reader can open it again), and frees it here, on a detached thread
+ * started once the expiry's own fsyncs are done (ext4 makes an fsync wait
+ * for a truncate under way): truncated from the end in steps, then closed.
+ * A crash before that ends leaves an orphan inode that the file system
+ * frees when it mounts (it has no name in seg/).
+ */
+struct reap {
+	size_t n;
+	int fd[];
+};
+
+/* Bytes freed per step: an fsync (of the writer, say) that comes while the
+ * reaper runs waits for the step under way, not for the whole file. */
+#define REAP_STEP (4 << 20)
+
+static void *reap_run(void *arg)
+{
+	struct reap *r = arg;
+	for (size_t i = 0; i < r->n; i++) {
+		struct stat sb;
+		/* from the end, in steps (fails harmlessly on a read-only hold) */
+		if (fstat(r->fd[i], &sb) == 0)
+			for (off_t sz = sb.st_size; sz > 0;) {
+				sz = sz > REAP_STEP ? sz - REAP_STEP : 0;
+				if (ftruncate(r->fd[i], sz) != 0)
+					break;
+			}
+		close(r->fd[i]);
+	}
+	free(r);
+	return NULL;
+}
+
+/* Close r's descriptors on a thread of their own (here if none starts). */
+static void reap_start(struct reap *r)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	if (!r)
+		return;
+	if (r->n && pthread_attr_init(&a) == 0) {
+		bool ok = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) == 0 &&
+			  pthread_create(&t, &a, reap_run, r) == 0;
+		pthread_attr_destroy(&a);
+		if (ok)
+			return;
+	}
+	reap_run(r);
+}
+
 static int log_removals(st_store *st, int64_t now, int64_t horizon, const struct removal *r,
 			size_t n)
 {
@@ -418,7 +475,14 @@ static int log_removals(st_store *st, int64_t now, int64_t horizon, const struct
 
 	if (!n)
 		return 0;
-	fd = openat(st->dirfd, "expiry.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* the directory needs an fsync only when the log is new */
+	bool created = false;
+	fd = openat(st->dirfd, "expiry.log", O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(st->dirfd, "expiry.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			    0600);
+		created = true;
+	}
 	if (fd < 0)
 		return -errno;
 	st_time_rfc3339(now, run);
@@ -453,7 +517,7 @@ static int log_removals(st_store *st, int64_t now, int64_t horizon, const struct
 	if (!rc && fsync(fd) != 0)
 		rc = -errno;
 	close(fd);
-	if (!rc && fsync(st->dirfd) != 0) /* the log may be new */
+	if (!rc && created && fsync(st->dirfd) != 0)
 		rc = -errno;
 	return rc;
 }
@@ -470,6 +534,7 @@ int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
 	const struct st_expire_opts none = {0};
 	struct st_expire_report rep = {0};
 	struct removal *rem = NULL;
+	struct reap *reap = NULL;
 	struct expirer *x = NULL;
 	size_t nrem = 0;
 	int64_t cut;
@@ -548,8 +613,12 @@ int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
 	st->meta = m;
 	rep.horizon_ns = cut;
 
-	/* Committed: the removed segments are unreferenced now. */
+	/* Committed: the removed segments are unreferenced now.  Their
+	 * names go here, their blocks on the reaper thread (reap_start). */
 	bool unlinked = false;
+	reap = malloc(sizeof(*reap) + nrem * sizeof(int));
+	if (reap)
+		reap->n = 0;
 	for (size_t i = 0; i < nrem; i++) {
 		struct st_pday *d;
 		if (!rem[i].whole) {
@@ -564,8 +633,14 @@ int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
 		st_day_name(rem[i].day, name);
 		strcat(name, ".seg");
 		st_cache_drop_day(st, rem[i].day);
+		/* read-write, so that the reaper can free it in steps */
+		int hold = reap ? openat(st->segfd, name, O_RDWR | O_CLOEXEC) : -1;
+		if (hold < 0 && reap)
+			hold = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
 		if (unlinkat(st->segfd, name, 0) == 0)
 			unlinked = true;
+		if (hold >= 0)
+			reap->fd[reap->n++] = hold;
 		st_pday_remove(st, rem[i].day);
 	}
 	if (unlinked)
@@ -606,6 +681,7 @@ out_report:
 	if (ret)
 		*ret = rep;
 out_free:
+	reap_start(reap); /* after this call's fsyncs, which it would slow */
 	if (x)
 		st_buf_done(&x->raw);
 	free(x);

@@ -228,7 +228,9 @@ int st_sealed_get(st_store *st, int32_t day, uint64_t size, struct st_sealed **r
 		rc = -ENOMEM;
 	} else {
 		enum st_dec why;
-		rc = st_sealed_open(s, map, len, &why);
+		/* the hash sections are checked by their first use: an
+		 * address lookup does not pay for them */
+		rc = st_sealed_open_lazy(s, map, len, &why);
 		if (!rc && s->day != day)
 			rc = ST_ECORRUPT; /* another day's file */
 	}
@@ -819,14 +821,14 @@ static int ixq_day_v2(struct ixq *q, const struct st_meta *m, int32_t day,
 		      const struct st_dayinfo *di)
 {
 	struct st_sealed *sd;
+	bool regular = di->rmin_start <= q->to;
+	if (!regular && di->lmin_start > q->to)
+		return 0; /* nothing of the day can overlap: not even mapped */
 	int rc = st_sealed_get(q->st, day, di->size, &sd);
 	if (rc == -ENOENT)
 		return ST_ECORRUPT; /* the catalogue names it */
 	if (rc)
 		return rc;
-	bool regular = di->rmin_start <= q->to;
-	if (!regular && di->lmin_start > q->to)
-		return 0;
 	struct daywalk w = {m, day, 0};
 	q->dw = &w;
 	q->sd = sd;
@@ -844,7 +846,9 @@ static int ixq_day_v2(struct ixq *q, const struct st_meta *m, int32_t day,
 			     : st_sealed_long(sd, kind, q->key + 1, q->key[0], q->from, q->to,
 					      ixq_v2_rec, q);
 	} else {
-		const uint8_t *pl = sd->hix[HK_V6].plens;
+		enum st_dec why;
+		rc = st_sealed_hix_check(sd, HK_V6, &why);
+		const uint8_t *pl = sd->hix[HK_V6].plens; /* zero unless valid */
 		for (unsigned p = 0; p <= 128 && !rc; p++) {
 			if (!(pl[p / 8] >> (p % 8) & 1))
 				continue;
@@ -978,9 +982,14 @@ static int q_all_day_v2(st_store *st, int32_t day, const struct st_dayinfo *di, 
 			void *ctx)
 {
 	struct st_sealed *sd;
+	enum st_dec why;
 	int rc = st_sealed_get(st, day, di->size, &sd);
 	if (rc)
 		return rc == -ENOENT ? ST_ECORRUPT : rc; /* the catalogue names it */
+	/* an export reads the whole day: the whole file is checked first,
+	 * hash sections included (their check is kept for later queries) */
+	for (unsigned k = HK_ACCT; k < HK_N && !rc; k++)
+		rc = st_sealed_hix_check(sd, k, &why);
 	for (uint32_t b = 0; b < sd->nblocks && !rc; b++) {
 		struct st_sealed_blk e;
 		const struct rt_session *rows;

@@ -150,13 +150,39 @@ static const uint32_t crc32c_tab[256] = {
 	0xbe2da0a5, 0x4c4623a6, 0x5f16d052, 0xad7d5351,
 };
 
-uint32_t st_crc32c(const void *p, size_t n)
+static uint32_t crc32c_sw(uint32_t c, const uint8_t *b, size_t n)
 {
-	const uint8_t *b = p;
-	uint32_t c = 0xffffffffu;
 	while (n--)
 		c = crc32c_tab[(c ^ *b++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
+	return c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* SSE 4.2 has the CRC-32C instruction: 8 bytes per step instead of one
+ * table lookup per byte (opening a sealed segment checksums megabytes). */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *b,
+							     size_t n)
+{
+	uint64_t c64 = c;
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t w;
+		memcpy(&w, b, 8); /* little-endian, any alignment */
+		c64 = __builtin_ia32_crc32di(c64, w);
+	}
+	c = (uint32_t)c64;
+	for (; n; n--)
+		c = __builtin_ia32_crc32qi(c, *b++);
+	return c;
+}
+#endif
+
+uint32_t st_crc32c(const void *p, size_t n)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc32c_hw(0xffffffffu, p, n) ^ 0xffffffffu;
+#endif
+	return crc32c_sw(0xffffffffu, p, n) ^ 0xffffffffu;
 }
 
 int64_t st_day_start(int32_t day)

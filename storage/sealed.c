@@ -260,7 +260,38 @@ static int finish_hix(struct bstate *bs, unsigned kind, struct st_buf *out)
 	return rc;
 }
 
-static int finish_long(struct bstate *bs, struct st_buf *out, uint32_t *ret_n)
+/* Seconds from base to t, rounded down (up), saturated to int32: the
+ * long table's bounds hold the session's. */
+static int32_t long_sec(int64_t t, int64_t base, bool up)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(t, base, &d))
+		return t < base ? INT32_MIN : INT32_MAX;
+	int64_t q = d / 1000000000, r = d % 1000000000;
+	q += up ? (r > 0) : -(r < 0);
+	return q < INT32_MIN ? INT32_MIN : q > INT32_MAX ? INT32_MAX : (int32_t)q;
+}
+
+/* The time of a long-table bound (saturated; the int32 extremes are
+ * unbounded). */
+static int64_t long_ns(const struct st_sealed *s, int32_t sec)
+{
+	int64_t r;
+	if (sec == INT32_MIN)
+		return INT64_MIN;
+	if (sec == INT32_MAX ||
+	    __builtin_add_overflow(st_day_start(s->day), (int64_t)sec * 1000000000, &r))
+		return INT64_MAX;
+	return r;
+}
+
+static uint32_t long_kind(const uint8_t *e)
+{
+	return (e[4] | (uint32_t)e[5] << 8 | (uint32_t)e[6] << 16 | (uint32_t)e[7] << 24) >>
+	       ST_SEG2_LONG_KSHIFT;
+}
+
+static int finish_long(struct bstate *bs, int32_t day, struct st_buf *out, uint32_t *ret_n)
 {
 	struct lent *e = bs->l;
 	size_t ne = bs->nl;
@@ -273,14 +304,13 @@ static int finish_long(struct bstate *bs, struct st_buf *out, uint32_t *ret_n)
 	ne = m;
 	if (st_buf_reserve(out, ne * ST_SEG2_LONGENT))
 		return -ENOMEM;
+	int64_t base = st_day_start(day);
 	for (size_t i = 0; i < ne; i++) {
 		uint8_t *p = out->p + out->len;
-		memset(p, 0, ST_SEG2_LONGENT);
-		p[0] = e[i].kind;
-		st_put_le32(p + 4, e[i].key);
-		st_put_le64(p + 8, (uint64_t)e[i].start);
-		st_put_le64(p + 16, (uint64_t)e[i].stop);
-		st_put_le32(p + 24, e[i].rec);
+		p = st_put_le32(p, e[i].key);
+		p = st_put_le32(p, e[i].rec | (uint32_t)e[i].kind << ST_SEG2_LONG_KSHIFT);
+		p = st_put_le32(p, (uint32_t)long_sec(e[i].start, base, false));
+		st_put_le32(p, (uint32_t)long_sec(e[i].stop, base, true));
 		out->len += ST_SEG2_LONGENT;
 	}
 	*ret_n = (uint32_t)ne;
@@ -321,8 +351,8 @@ int st_sealed_build_from(int32_t day, size_t n, st_sealed_get_fn get, void *ctx,
 	uint32_t nblocks, dict_id = 0, nlong = 0;
 	int rc = 0;
 
-	if (!get || n == 0 || n > UINT32_MAX / 2)
-		return ST_EINVAL;
+	if (!get || n == 0 || n > ST_SEG2_LONG_RECMASK)
+		return ST_EINVAL; /* records are numbered in 30 bits (long table) */
 	nblocks = (uint32_t)((n + ST_SEG2_BLOCK_RECS - 1) / ST_SEG2_BLOCK_RECS);
 	it = malloc(n * sizeof(*it));
 	tmp = malloc(ST_SEG2_BLOCK_RECS * sizeof(*tmp));
@@ -429,7 +459,7 @@ int st_sealed_build_from(int32_t day, size_t n, st_sealed_get_fn get, void *ctx,
 	if (!rc)
 		rc = finish_hix(&bs, HK_V6, &sect[SECT_HV6]);
 	if (!rc)
-		rc = finish_long(&bs, &sect[SECT_LONG], &nlong);
+		rc = finish_long(&bs, day, &sect[SECT_LONG], &nlong);
 	if (rc)
 		goto out;
 
@@ -575,7 +605,30 @@ static enum st_dec hix_open(struct st_hix *h, const uint8_t *p, size_t len, uint
 	return ST_DEC_OK;
 }
 
-int st_sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, enum st_dec *ret_why)
+static const unsigned hix_sect[HK_N] = {0, SECT_HACCT, SECT_HCALL, SECT_HV6};
+
+int st_sealed_hix_check(struct st_sealed *s, unsigned kind, enum st_dec *ret_why)
+{
+	enum st_dec why = ST_DEC_OK;
+	if (kind < HK_ACCT || kind >= HK_N)
+		return ST_EINVAL;
+	if (s->hix_state[kind] == 0) {
+		if (st_crc32c(s->hix_sp[kind], s->hix_sl[kind]) != s->hix_crc[kind])
+			why = ST_DEC_BAD_CHECKSUM;
+		else
+			why = hix_open(&s->hix[kind], s->hix_sp[kind], s->hix_sl[kind], s->nrecs, kind);
+		if (why)
+			memset(&s->hix[kind], 0, sizeof(s->hix[kind]));
+		s->hix_state[kind] = why ? 2 : 1;
+		s->hix_why[kind] = (uint8_t)why;
+	}
+	if (s->hix_state[kind] == 1)
+		return 0;
+	return fail((enum st_dec)s->hix_why[kind], ret_why);
+}
+
+static int sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, bool lazy,
+		       enum st_dec *ret_why)
 {
 	unsigned version;
 	int32_t day;
@@ -620,9 +673,18 @@ int st_sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, enum st_de
 			return fail(ST_DEC_TRUNCATED, ret_why);
 		sp[k] = p + off;
 		sl[k] = (size_t)n;
-		/* the data section is checked block by block when read */
-		if (k != SECT_DATA && le32(d + 4) != st_crc32c(sp[k], sl[k]))
+		/* the data section is checked block by block when read, the
+		 * hash sections (lazy) by their first use */
+		bool later = lazy && (k == SECT_HACCT || k == SECT_HCALL || k == SECT_HV6);
+		if (k != SECT_DATA && !later && le32(d + 4) != st_crc32c(sp[k], sl[k]))
 			return fail(ST_DEC_BAD_CHECKSUM, ret_why);
+		for (unsigned h = HK_ACCT; h < HK_N; h++) {
+			if (hix_sect[h] == k) {
+				s->hix_sp[h] = sp[k];
+				s->hix_sl[h] = sl[k];
+				s->hix_crc[h] = le32(d + 4);
+			}
+		}
 		expect = off + n;
 	}
 	if (expect != len)
@@ -656,25 +718,36 @@ int st_sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, enum st_de
 	}
 	if (off != s->data_len || rec != s->nrecs)
 		return fail(ST_DEC_BAD_SIZE, ret_why);
-	static const unsigned hsect[HK_N] = {0, SECT_HACCT, SECT_HCALL, SECT_HV6};
-	for (unsigned k = HK_ACCT; k < HK_N; k++) {
-		why = hix_open(&s->hix[k], sp[hsect[k]], sl[hsect[k]], s->nrecs, k);
+	for (unsigned k = HK_ACCT; k < HK_N && !lazy; k++) {
+		why = hix_open(&s->hix[k], sp[hix_sect[k]], sl[hix_sect[k]], s->nrecs, k);
 		if (why)
 			return fail(why, ret_why);
+		s->hix_state[k] = 1;
 	}
 	if (sl[SECT_LONG] != (size_t)s->nlong * ST_SEG2_LONGENT)
 		return fail(ST_DEC_BAD_SIZE, ret_why);
 	s->lng = sp[SECT_LONG];
 	for (uint32_t i = 0; i < s->nlong; i++) {
 		const uint8_t *e = s->lng + (size_t)i * ST_SEG2_LONGENT;
-		int64_t st = st_u2i(le64(e + 8)), sp2 = st_u2i(le64(e + 16));
-		if (e[0] >= HK_N || e[1] | e[2] | e[3] || le32(e + 28) || le32(e + 24) >= s->nrecs ||
-		    st > sp2 || (uint64_t)sp2 - (uint64_t)st <= (uint64_t)ST_LONG_NS)
+		int64_t st = (int32_t)le32(e + 8), sp2 = (int32_t)le32(e + 12);
+		/* longer than a day: its bounds, rounded out to seconds, too */
+		if ((le32(e + 4) & ST_SEG2_LONG_RECMASK) >= s->nrecs || st > sp2 ||
+		    sp2 - st <= ST_LONG_NS / 1000000000)
 			return fail(ST_DEC_BAD_SIZE, ret_why);
-		if (i && memcmp(e - ST_SEG2_LONGENT, e, 1) > 0)
+		if (i && long_kind(e - ST_SEG2_LONGENT) > long_kind(e))
 			return fail(ST_DEC_BAD_SIZE, ret_why); /* kinds in order */
 	}
 	return 0; /* the dictionary is loaded by the first block read */
+}
+
+int st_sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, enum st_dec *ret_why)
+{
+	return sealed_open(s, p, len, false, ret_why);
+}
+
+int st_sealed_open_lazy(struct st_sealed *s, const uint8_t *p, size_t len, enum st_dec *ret_why)
+{
+	return sealed_open(s, p, len, true, ret_why);
 }
 
 void st_sealed_close(struct st_sealed *s)
@@ -854,11 +927,13 @@ int st_sealed_ip4(struct st_sealed *s, ZSTD_DCtx *dctx, const uint8_t ip[4], int
 	return 0;
 }
 
-int st_sealed_hash(const struct st_sealed *s, unsigned kind, const uint8_t *k, size_t n,
+int st_sealed_hash(struct st_sealed *s, unsigned kind, const uint8_t *k, size_t n,
 		   int (*fn)(void *ctx, uint32_t rec), void *ctx)
 {
-	if (kind < HK_ACCT || kind >= HK_N)
-		return ST_EINVAL;
+	enum st_dec why;
+	int rc = st_sealed_hix_check(s, kind, &why);
+	if (rc)
+		return rc;
 	const struct st_hix *h = &s->hix[kind];
 	if (!h->n)
 		return 0;
@@ -895,7 +970,7 @@ int st_sealed_hash(const struct st_sealed *s, unsigned kind, const uint8_t *k, s
 			if (hv > want)
 				return 0;
 			if (hv == want) {
-				int rc = fn(ctx, (uint32_t)rec);
+				rc = fn(ctx, (uint32_t)rec);
 				if (rc)
 					return rc;
 			}
@@ -912,21 +987,22 @@ int st_sealed_long(const struct st_sealed *s, unsigned kind, const uint8_t *k, s
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const uint8_t *e = s->lng + (size_t)mid * ST_SEG2_LONGENT;
-		if (e[0] < kind || (e[0] == kind && le32(e + 4) < key))
+		if (long_kind(e) < kind || (long_kind(e) == kind && le32(e) < key))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	for (uint32_t i = lo; i < s->nlong; i++) {
 		const uint8_t *e = s->lng + (size_t)i * ST_SEG2_LONGENT;
-		if (e[0] != kind || le32(e + 4) != key)
+		if (long_kind(e) != kind || le32(e) != key)
 			break;
-		int64_t st = st_u2i(le64(e + 8)), sp = st_u2i(le64(e + 16));
+		/* bounds rounded out: the caller checks the record's times */
+		int64_t st = long_ns(s, (int32_t)le32(e + 8)), sp = long_ns(s, (int32_t)le32(e + 12));
 		if (st > to)
 			break;
 		if (sp < from)
 			continue;
-		int rc = fn(ctx, le32(e + 24));
+		int rc = fn(ctx, le32(e + 4) & ST_SEG2_LONG_RECMASK);
 		if (rc)
 			return rc;
 	}

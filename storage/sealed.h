@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /**
  * @file sealed.h
- * @brief Sealed segments (segment format version 2): one immutable file per
+ * @brief Sealed segments (segment format version 2, header layout 3): one immutable file per
  *        sealed day, records in compressed column blocks sorted by IPv4
  *        address then start, with its own compact indexes.
  *
@@ -30,7 +30,7 @@
 #include "column.h"
 #include "record.h"
 
-#define ST_SEG2_VERSION 2u
+#define ST_SEG2_VERSION 3u /**< sealed segment layout (version 2: not read) */
 #define ST_SEG2_HDR_LEN 64u
 #define ST_SEG2_BLOCK_RECS 64u
 #define ST_SEG2_DICT_MAX (32u << 10)
@@ -79,6 +79,13 @@ struct st_sealed {
 	const uint8_t *data;
 	size_t data_len;
 	struct st_hix hix[HK_N];
+	/* hash sections not validated yet (st_sealed_open_lazy): their bytes
+	 * and directory CRC; hix_state 0 unchecked, 1 valid, 2 corrupt */
+	const uint8_t *hix_sp[HK_N];
+	size_t hix_sl[HK_N];
+	uint32_t hix_crc[HK_N];
+	uint8_t hix_state[HK_N];
+	uint8_t hix_why[HK_N]; /* enum st_dec of a corrupt one */
 	const uint8_t *lng; /* nlong * ST_SEG2_LONGENT */
 	uint32_t nlong;
 	ZSTD_DDict *ddict;
@@ -93,11 +100,13 @@ struct st_sealed {
 };
 
 #define ST_SEG2_BLKENT 48u
-#define ST_SEG2_LONGENT 32u
+#define ST_SEG2_LONGENT 16u
+#define ST_SEG2_LONG_KSHIFT 30u /* long entry: kind << 30 | record */
+#define ST_SEG2_LONG_RECMASK ((UINT32_C(1) << ST_SEG2_LONG_KSHIFT) - 1)
 #define ST_SEG2_CHUNK 64u /* hash index entries per chunk */
 
 /**
- * Build the sealed file of `day` from its n records v[0..n) (1 <= n; the
+ * Build the sealed file of `day` from its n records v[0..n) (1 <= n < 2^30; the
  * file holds them sorted by (ipv4, start, index in v)) into *out
  * (appended).
  * Deterministic: the same records in the same order give the same bytes.
@@ -121,6 +130,19 @@ int st_sealed_build_from(int32_t day, size_t n, st_sealed_get_fn get, void *ctx,
  * -ENOMEM
  */
 int st_sealed_open(struct st_sealed *s, const uint8_t *p, size_t len, enum st_dec *ret_why);
+/**
+ * st_sealed_open() without the hash index sections (account, calling
+ * number, IPv6: most of the bytes a first open would checksum): each is
+ * validated whole (CRC-32C, layout) by its first use, st_sealed_hash() or
+ * st_sealed_hix_check(), and the verdict kept.  What an IPv4 lookup reads
+ * (header, directory, dictionary, block and long tables) is validated here
+ * as by st_sealed_open().  @return as st_sealed_open()
+ */
+int st_sealed_open_lazy(struct st_sealed *s, const uint8_t *p, size_t len, enum st_dec *ret_why);
+/** Validate hash index kind (HK_ACCT, HK_CALL, HK_V6) if not done yet;
+ *  s->hix[kind] may be read after it returned 0.
+ *  @return 0, ST_ECORRUPT (*ret_why), ST_EINVAL (kind) */
+int st_sealed_hix_check(struct st_sealed *s, unsigned kind, enum st_dec *ret_why);
 void st_sealed_close(struct st_sealed *s);
 
 /** Parse block table entry b. */
@@ -149,10 +171,13 @@ int st_sealed_ip4(struct st_sealed *s, ZSTD_DCtx *dctx, const uint8_t ip[4], int
 		  int64_t to, st_sealed_fn fn, void *ctx);
 /** Blocks under hash index kind (HK_ACCT, HK_CALL, HK_V6) for key bytes
  *  k[0..n): fn gets each block number that may hold a record with the key
- *  (decode it and check the records). */
-int st_sealed_hash(const struct st_sealed *s, unsigned kind, const uint8_t *k, size_t n,
+ *  (decode it and check the records).  Validates the index on its first
+ *  use (st_sealed_hix_check). */
+int st_sealed_hash(struct st_sealed *s, unsigned kind, const uint8_t *k, size_t n,
 		   int (*fn)(void *ctx, uint32_t rec), void *ctx);
-/** Long sessions of kind with key bytes k overlapping [from, to]. */
+/** Long sessions of kind with key bytes k overlapping [from, to]: fn gets
+ *  each candidate record (the table's bounds are whole seconds rounded
+ *  out, and keys are hashes: check the record's times and key). */
 int st_sealed_long(const struct st_sealed *s, unsigned kind, const uint8_t *k, size_t n,
 		   int64_t from, int64_t to, int (*fn)(void *ctx, uint32_t rec), void *ctx);
 /** Key hash used by the hash indexes and the long table. */

@@ -107,7 +107,7 @@ static void gen(struct rt_session *s, int d, uint64_t i, uint64_t per_day)
 	memset(s, 0, sizeof(*s));
 	uint64_t pool = per_day / 4 + 16;
 	uint64_t a = rnd() % pool;
-	int64_t start = T0 + (int64_t)d * DAY + (int64_t)((i * (uint64_t)DAY) / per_day);
+	int64_t start = T0 + (int64_t)d * DAY + (int64_t)(i * ((uint64_t)DAY / per_day));
 	int64_t dur = (rnd() % 100) < 2 ? (int64_t)(rnd() % (7 * DAY))
 					 : (int64_t)(60 + rnd() % 14400) * NS;
 	s->start_ns = start - dur;

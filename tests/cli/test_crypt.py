@@ -109,6 +109,9 @@ check(len(acc) >= 5 and len(ips) >= 5, f"too few known values: {len(acc)} {len(i
 enc_bytes = b"".join(open(os.path.join(enc, f), "rb").read() for f in round1)
 plain_bytes = b"".join(open(os.path.join(plain, f), "rb").read() for f in round1)
 probes = [a.encode() for a in acc] + [bytes(map(int, ip.split("."))) for ip in ips]
+# (sealed column blocks code digits as integers: an account's text around
+# its digits, e.g. its realm, stays as it is)
+probes += sorted({a[a.index("@"):].encode() for a in acc if "@" in a})
 seen_plain = [p for p in probes if p in plain_bytes]
 # (most are compressed away; the column blocks' magic is in every block)
 seen_plain += [b"RTCZ", b"RTSG"]

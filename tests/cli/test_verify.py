@@ -37,11 +37,11 @@ check(len(sealed) >= 3, f"expected >= 3 sealed segments, got {sealed}")
 check(all(r["status"] == "ok" for r in items.values()), f"fresh store not ok: {items}")
 check(any(not r["sealed"] for r in items.values()), "no open segment left")
 # sealed days were rewritten as sealed segments (storage/FORMAT.md section 9:
-# same magic, version 2); the open ones are version 1
+# same magic, version 3); the open ones are version 1
 for f, r in items.items():
     with open(os.path.join(base, f), "rb") as fh:
         hdr = fh.read(6)
-    want = 2 if r["sealed"] else 1
+    want = 3 if r["sealed"] else 1
     check(hdr[:4] == b"RTSG" and hdr[4] | hdr[5] << 8 == want,
           f"{f}: header {hdr!r}, expected segment version {want}")
 man = open(os.path.join(base, "MANIFEST")).read()

@@ -443,6 +443,45 @@ static void test_segments(void)
 	ZSTD_freeCCtx(cc);
 }
 
+/* ---- CRC-32C ----------------------------------------------------------------------------- */
+
+/* Bit-at-a-time reference (reflected polynomial 0x82f63b78). */
+static uint32_t crc_ref(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? c >> 1 ^ 0x82f63b78u : c >> 1;
+	}
+	return c ^ 0xffffffffu;
+}
+
+/* st_crc32c (table or the CPU's instruction) against RFC 3720 B.4 and the
+ * reference, at every alignment and tail length of the 8-byte steps. */
+static void test_crc32c(void)
+{
+	static const struct {
+		uint8_t fill; /* 0x00, 0xff, or 1: 0, 1, 2 ... */
+		uint32_t crc;
+	} rfc[] = {{0x00, 0x8a9136aau}, {0xff, 0x62a8ab43u}, {1, 0x46dd794eu}};
+	uint8_t b[32 + 300];
+	for (size_t i = 0; i < sizeof(rfc) / sizeof(rfc[0]); i++) {
+		for (unsigned j = 0; j < 32; j++)
+			b[j] = rfc[i].fill == 1 ? (uint8_t)j : rfc[i].fill;
+		CHECK(st_crc32c(b, 32) == rfc[i].crc);
+	}
+	CHECK(st_crc32c("", 0) == 0);
+	uint64_t x = 88172645463325252u;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		b[i] = (uint8_t)x;
+	}
+	for (unsigned off = 0; off < 8; off++)
+		for (size_t n = 0; n + off <= 300; n += n < 40 ? 1 : 37)
+			CHECK(st_crc32c(b + off, n) == crc_ref(b + off, n));
+}
+
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 static void test_helpers(void)
@@ -558,5 +597,6 @@ int main(int argc, char **argv)
 	test_blocks();
 	test_segments();
 	test_helpers();
+	test_crc32c();
 	return t_finish("test_record");
 }

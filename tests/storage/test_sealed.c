@@ -211,16 +211,21 @@ static void test_build_read(void)
 	for (size_t i = 0; i < NREC; i += 40) {
 		if (!in[i].has_ipv4)
 			continue;
-		int64_t mid = in[i].start_ns + (in[i].stop_ns - in[i].start_ns) / 2;
-		struct coll c = {NULL, 0, recs, 0};
-		OK(st_sealed_long(&s, HK_IP4, in[i].ipv4, 4, mid, mid, rec_fn, &c));
-		bool ok = false;
-		for (size_t j = 0; j < c.nrec; j++) {
-			const struct rt_session *x;
-			OK(st_sealed_record(&s, dc, c.rec[j], &x));
-			ok |= same(x, &in[i]);
+		/* its middle, and its first and last nanosecond (the table's
+		 * bounds are whole seconds, rounded out) */
+		int64_t at[3] = {in[i].start_ns + (in[i].stop_ns - in[i].start_ns) / 2, in[i].start_ns,
+				 in[i].stop_ns};
+		for (int w = 0; w < 3; w++) {
+			struct coll c = {NULL, 0, recs, 0};
+			OK(st_sealed_long(&s, HK_IP4, in[i].ipv4, 4, at[w], at[w], rec_fn, &c));
+			bool ok = false;
+			for (size_t j = 0; j < c.nrec; j++) {
+				const struct rt_session *x;
+				OK(st_sealed_record(&s, dc, c.rec[j], &x));
+				ok |= same(x, &in[i]);
+			}
+			bad += !ok;
 		}
-		bad += !ok;
 	}
 	CHECK(bad == 0);
 	st_sealed_close(&s);
@@ -290,10 +295,154 @@ static void test_build_read(void)
 	ZSTD_freeDCtx(dc);
 }
 
+/* A query's open (st_sealed_open_lazy) leaves the hash sections to their
+ * first use: a flipped byte in one of them does not stop an address
+ * lookup, and is reported by every use of that index (the verdict is
+ * kept), while the other indexes answer as after a full open.  Bytes an
+ * address lookup reads are refused at open as by st_sealed_open(). */
+static void test_lazy(void)
+{
+	static struct rt_session in[NREC];
+	static uint8_t m[1 << 20];
+	static uint32_t recs[3 * NREC], recs2[3 * NREC];
+	static const struct rt_session *hits[NREC];
+	struct st_buf f = {0};
+	struct st_sealed s;
+	enum st_dec why;
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	REQUIRE(dc ? 0 : -ENOMEM);
+	gen_day(in, NREC, 9);
+	OK(st_sealed_build(DAY0, in, NREC, 3, &f));
+	gen_day(in, NREC, 9); /* the build sorts its input */
+	REQUIRE(f.len <= sizeof(m) ? 0 : -ENOSPC);
+	const uint8_t *dir = f.p + ST_SEG2_HDR_LEN;
+	const char *acct = "u00007@isp";
+	uint8_t v6[17];
+	size_t v6l = 0;
+	for (size_t i = 0; i < NREC && !v6l; i++)
+		if (in[i].delegated_prefix.present)
+			v6l = st_v6_prefix(v6, in[i].delegated_prefix.a, 56);
+	REQUIRE(v6l ? 0 : -ENOENT);
+
+	/* clean file: nothing checked before use, then the same answers */
+	OK(st_sealed_open_lazy(&s, f.p, f.len, &why));
+	CHECK(s.hix_state[HK_ACCT] == 0 && s.hix_state[HK_CALL] == 0 && s.hix_state[HK_V6] == 0);
+	struct coll a = {NULL, 0, recs, 0}, b = {NULL, 0, recs2, 0};
+	OK(st_sealed_hash(&s, HK_ACCT, (const uint8_t *)acct, strlen(acct), rec_fn, &a));
+	CHECK(s.hix_state[HK_ACCT] == 1 && s.hix_state[HK_CALL] == 0);
+	OK(st_sealed_hix_check(&s, HK_V6, &why));
+	CHECK(s.hix_state[HK_V6] == 1 && (s.hix[HK_V6].plens[56 / 8] & (1u << (56 % 8))));
+	CHECK_RC(st_sealed_hix_check(&s, HK_IP4, &why), ST_EINVAL);
+	st_sealed_close(&s);
+	OK(st_sealed_open(&s, f.p, f.len, &why));
+	OK(st_sealed_hash(&s, HK_ACCT, (const uint8_t *)acct, strlen(acct), rec_fn, &b));
+	CHECK(a.nrec > 0 && a.nrec == b.nrec && memcmp(recs, recs2, a.nrec * sizeof(*recs)) == 0);
+	st_sealed_close(&s);
+
+	static const unsigned hsect[HK_N] = {0, SECT_HACCT, SECT_HCALL, SECT_HV6};
+	for (unsigned kind = HK_ACCT; kind < HK_N; kind++) {
+		const uint8_t *d = dir + (hsect[kind] - 1) * 24;
+		uint64_t off = le64_t(d + 8), len = le64_t(d + 16);
+		size_t at[3] = {(size_t)off, (size_t)(off + len / 2), (size_t)(off + len - 1)};
+		for (int j = 0; j < 3; j++) {
+			memcpy(m, f.p, f.len);
+			m[at[j]] ^= 0x10;
+			CHECK(st_sealed_open(&s, m, f.len, &why) == ST_ECORRUPT &&
+			      why == ST_DEC_BAD_CHECKSUM);
+			st_sealed_close(&s);
+			OK(st_sealed_open_lazy(&s, m, f.len, &why));
+			/* address lookups answer as before */
+			uint64_t r = 5;
+			size_t bad = 0;
+			for (int q = 0; q < 50; q++) {
+				uint8_t ip[4] = {100, 0, (uint8_t)t_below(&r, 4), (uint8_t)t_below(&r, 210)};
+				int64_t from = day_start() + (int64_t)t_below(&r, (uint64_t)T_DAY);
+				struct coll c = {hits, 0, NULL, 0};
+				OK(st_sealed_ip4(&s, dc, ip, from, from, coll_fn, &c));
+				bad += c.n != count_ip_overlap(in, NREC, ip, from, from);
+			}
+			CHECK(bad == 0);
+			/* the damaged index, on each use; the others are fine */
+			for (int use = 0; use < 2; use++) {
+				struct coll c = {NULL, 0, recs, 0};
+				const uint8_t *k = kind == HK_V6 ? v6 : (const uint8_t *)acct;
+				size_t kl = kind == HK_V6 ? v6l : strlen(acct);
+				CHECK_RC(st_sealed_hash(&s, kind, k, kl, rec_fn, &c), ST_ECORRUPT);
+				CHECK(c.nrec == 0);
+				why = ST_DEC_OK;
+				CHECK_RC(st_sealed_hix_check(&s, kind, &why), ST_ECORRUPT);
+				CHECK(why == ST_DEC_BAD_CHECKSUM);
+			}
+			for (unsigned o = HK_ACCT; o < HK_N; o++)
+				if (o != kind)
+					OK(st_sealed_hix_check(&s, o, &why));
+			st_sealed_close(&s);
+		}
+	}
+	/* the dictionary, block and long tables are checked at open */
+	static const unsigned early[] = {SECT_DICT, SECT_BLOCKS, SECT_LONG};
+	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+		const uint8_t *d = dir + (early[i] - 1) * 24;
+		uint64_t off = le64_t(d + 8), len = le64_t(d + 16);
+		memcpy(m, f.p, f.len);
+		m[off + len / 2] ^= 0x10;
+		CHECK(st_sealed_open_lazy(&s, m, f.len, &why) == ST_ECORRUPT &&
+		      why == ST_DEC_BAD_CHECKSUM);
+		st_sealed_close(&s);
+	}
+	st_buf_done(&f);
+	ZSTD_freeDCtx(dc);
+}
+
+/* `test_sealed --corpus DIR`: the seed corpus of fuzz_sealed (a small day
+ * without dictionary, a day with one, a header alone, the small day with a
+ * damaged hash section). */
+static int write_corpus(const char *dir)
+{
+	static struct rt_session v[1500];
+	struct st_buf f = {0};
+	static const struct {
+		const char *name;
+		size_t n, keep; /* records; bytes kept (0: all) */
+	} seeds[] = {{"small", 120, 0}, {"dict", 1500, 0}, {"header-only", 120, ST_SEG2_HDR_LEN}};
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char path[4200];
+		gen_day(v, seeds[i].n, 7 + i);
+		f.len = 0;
+		OK(st_sealed_build(DAY0, v, seeds[i].n, 3, &f));
+		size_t n = seeds[i].keep ? seeds[i].keep : f.len;
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i].name);
+		FILE *o = fopen(path, "wb");
+		REQUIRE(o ? 0 : -errno);
+		REQUIRE(fwrite(f.p, 1, n, o) == n ? 0 : -EIO);
+		fclose(o);
+	}
+	/* the small day with a byte of its account hash section changed: a
+	 * query's (lazy) open accepts it, that index's first use refuses */
+	{
+		char path[4200];
+		gen_day(v, 120, 7);
+		f.len = 0;
+		OK(st_sealed_build(DAY0, v, 120, 3, &f));
+		const uint8_t *d = f.p + ST_SEG2_HDR_LEN + (SECT_HACCT - 1) * 24;
+		uint64_t off = le64_t(d + 8), len = le64_t(d + 16);
+		REQUIRE(len && off + len <= f.len ? 0 : -EIO);
+		f.p[off + len / 2] ^= 0x10;
+		snprintf(path, sizeof(path), "%s/hash-damaged", dir);
+		FILE *o = fopen(path, "wb");
+		REQUIRE(o ? 0 : -errno);
+		REQUIRE(fwrite(f.p, 1, f.len, o) == f.len ? 0 : -EIO);
+		fclose(o);
+	}
+	st_buf_done(&f);
+	return t_finish("test_sealed --corpus");
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc == 3 && strcmp(argv[1], "--corpus") == 0)
+		return write_corpus(argv[2]);
 	test_build_read();
+	test_lazy();
 	return t_finish("test_sealed");
 }
