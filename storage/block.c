@@ -8,6 +8,7 @@
  * attacker-controlled).
  */
 #include "record.h"
+#include "run.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -242,6 +243,31 @@ int st_seg_walk(const uint8_t *p, size_t len, st_seg_rec_fn fn, void *ctx,
 	for (uint32_t block_no = 0; dp_cur_left(&c) > 0; block_no++) {
 		struct dp_cur hc = c;
 		struct st_blk_hdr h;
+		uint32_t magic;
+		if (dp_cur_le32(&hc, &magic) && magic == ST_RUN_MAGIC) {
+			/* an index run (run.h) between blocks: checked whole */
+			struct st_run_hdr rh;
+			why = st_run_hdr_parse(c.p, dp_cur_left(&c), &rh);
+			if (why)
+				goto out_reject;
+			if (rh.day != day) {
+				why = ST_DEC_MISMATCH;
+				goto out_reject;
+			}
+			if ((uint64_t)rh.body_len > dp_cur_left(&c) - ST_RUN_HDR_LEN) {
+				why = ST_DEC_TRUNCATED;
+				goto out_reject;
+			}
+			size_t rl = ST_RUN_HDR_LEN + (size_t)rh.body_len;
+			if (st_run_walk(c.p, rl, NULL, NULL, NULL)) {
+				why = ST_DEC_BAD_CHECKSUM;
+				goto out_reject;
+			}
+			dp_cur_skip(&c, rl);
+			block_no--;
+			continue;
+		}
+		hc = c;
 		why = st_blk_hdr_parse(&hc, &h);
 		if (why)
 			goto out_reject;

@@ -15,6 +15,7 @@
  * indexed value must agree): a dangling or stale entry is ST_ECORRUPT, not
  * a wrong answer.
  */
+#include "run.h"
 #include "store_int.h"
 #include "sealed.h"
 #include "segbox.h"
@@ -514,22 +515,140 @@ static void ixq_v6_prefix(struct ixq *q, unsigned pq)
 }
 
 /*
+ * A walk over sorted index keys: an LMDB tree (the open-session indexes),
+ * or one index run of an open day (run.h): its fences in the day's PART_RUN
+ * partition, its chunks read from the segment file and checked one by one.
+ * ixcur_get(MDB_SET_RANGE) positions at the first key >= *k, MDB_NEXT
+ * steps; 0, MDB_NOTFOUND, another LMDB code, or a negative ST_E* / errno.
+ */
+struct ixcur {
+	MDB_cursor *mc; /* the tree, or the fences of run */
+	const struct st_runinfo *run;
+	int fd;
+	uint8_t fk[5 + ST_RUN_KEY_MAX];
+	struct st_run_chunk ch, peek;
+	uint8_t buf[ST_RUN_CHUNK_MAX];
+};
+
+static int ixcur_err(int mrc)
+{
+	return mrc < 0 ? mrc : st_mdb_err(mrc);
+}
+
+static bool ixcur_in_run(const struct ixcur *c, const MDB_val *f)
+{
+	return f->mv_size > 5 && memcmp(f->mv_data, c->fk, 5) == 0;
+}
+
+/* Read and check the chunk a fence (f -> v) names. */
+static int ixcur_load(struct ixcur *c, const MDB_val *f, const MDB_val *v, bool first)
+{
+	struct dp_cur vc = dp_cur_make(v->mv_data, v->mv_size);
+	uint64_t off;
+	uint32_t len;
+	const struct st_runinfo *r = c->run;
+	if (v->mv_size != ST_FENCE_LEN || !dp_cur_le64(&vc, &off) || !dp_cur_le32(&vc, &len) ||
+	    len < ST_RUN_CHUNK_HDR || len > ST_RUN_CHUNK_MAX || off < r->off + ST_RUN_HDR_LEN ||
+	    off > r->off + r->len || len > r->off + r->len - off)
+		return ST_ECORRUPT;
+	int rc = pread_full(c->fd, c->buf, len, off);
+	if (rc)
+		return rc;
+	/* (after the previous chunk's keys, when walking on) */
+	if (st_run_chunk_open(c->buf, len, &c->ch, !first))
+		return ST_ECORRUPT;
+	/* the chunk begins with its fence's key */
+	const uint8_t *k;
+	size_t kl;
+	c->peek = c->ch;
+	if (st_run_chunk_next(&c->peek, &k, &kl) != 1 || kl != f->mv_size - 5 ||
+	    memcmp(k, (const uint8_t *)f->mv_data + 5, kl) != 0)
+		return ST_ECORRUPT;
+	return 0;
+}
+
+static int ixcur_step(struct ixcur *c, MDB_val *k)
+{
+	for (;;) {
+		const uint8_t *p;
+		size_t l;
+		int r = st_run_chunk_next(&c->ch, &p, &l);
+		if (r < 0)
+			return ST_ECORRUPT;
+		if (r == 1) {
+			*k = (MDB_val){l, (void *)(uintptr_t)p};
+			return 0;
+		}
+		MDB_val f, v;
+		int mrc = mdb_cursor_get(c->mc, &f, &v, MDB_NEXT);
+		if (mrc == MDB_NOTFOUND || (mrc == 0 && !ixcur_in_run(c, &f)))
+			return MDB_NOTFOUND;
+		if (mrc)
+			return mrc;
+		if ((r = ixcur_load(c, &f, &v, false)))
+			return r;
+	}
+}
+
+static int ixcur_get(struct ixcur *c, MDB_val *k, MDB_cursor_op op)
+{
+	MDB_val f, v;
+	int mrc;
+	if (!c->run)
+		return mdb_cursor_get(c->mc, k, &v, op);
+	if (op == MDB_NEXT)
+		return ixcur_step(c, k);
+	if (op != MDB_SET_RANGE || k->mv_size > ST_RUN_KEY_MAX)
+		return ST_EINVAL;
+	MDB_val t = *k;
+	memcpy(c->fk + 5, t.mv_data, t.mv_size);
+	f = (MDB_val){5 + t.mv_size, c->fk};
+	mrc = mdb_cursor_get(c->mc, &f, &v, MDB_SET_RANGE);
+	if (mrc && mrc != MDB_NOTFOUND)
+		return mrc;
+	if (mrc || f.mv_size != 5 + t.mv_size || memcmp(f.mv_data, c->fk, f.mv_size) != 0) {
+		/* the chunk holding the target is the one before */
+		mrc = mdb_cursor_get(c->mc, &f, &v, mrc ? MDB_LAST : MDB_PREV);
+		if (mrc && mrc != MDB_NOTFOUND)
+			return mrc;
+		if (mrc || !ixcur_in_run(c, &f)) {
+			/* before the run's first key: its first chunk */
+			f = (MDB_val){5, c->fk};
+			mrc = mdb_cursor_get(c->mc, &f, &v, MDB_SET_RANGE);
+			if (mrc == MDB_NOTFOUND || (mrc == 0 && !ixcur_in_run(c, &f)))
+				return ST_ECORRUPT; /* a run without fences */
+			if (mrc)
+				return mrc;
+		}
+	}
+	int rc = ixcur_load(c, &f, &v, true);
+	if (rc)
+		return rc;
+	for (;;) {
+		rc = ixcur_step(c, k);
+		if (rc || st_run_keycmp(k->mv_data, k->mv_size, t.mv_data, t.mv_size) >= 0)
+			return rc;
+	}
+}
+
+/*
  * Run fn for each prefix to probe in the tree under cur: the fixed one, or
  * for IPv6 each prefix length stored there (one seek to find the next
  * length present, so a tree holding /56, /64 and /128 costs three probes).
  */
-static int ixq_each_prefix(struct ixq *q, MDB_cursor *cur, int (*fn)(struct ixq *, MDB_cursor *))
+static int ixq_each_prefix(struct ixq *q, struct ixcur *cur,
+			   int (*fn)(struct ixq *, struct ixcur *))
 {
 	if (!q->v6)
 		return fn(q, cur);
 	for (unsigned p = 0; p <= 128;) {
 		uint8_t b = (uint8_t)p;
-		MDB_val k = {1, &b}, v;
-		int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		MDB_val k = {1, &b};
+		int mrc = ixcur_get(cur, &k, MDB_SET_RANGE);
 		if (mrc == MDB_NOTFOUND)
 			return 0;
 		if (mrc)
-			return st_mdb_err(mrc);
+			return ixcur_err(mrc);
 		if (k.mv_size < 1)
 			return ST_ECORRUPT;
 		unsigned pq = ((const uint8_t *)k.mv_data)[0];
@@ -562,8 +681,9 @@ static bool ixq_rec_matches(const struct ixq *q, const struct rt_session *s, uin
 }
 
 /* Collect the open sessions of X (the current prefix) with start <= to. */
-static int ixq_collect_open1(struct ixq *q, MDB_cursor *cur)
+static int ixq_collect_open1(struct ixq *q, struct ixcur *ic)
 {
+	MDB_cursor *cur = ic->mc;
 	MDB_val k, v;
 	int rc = 0, mrc;
 
@@ -617,7 +737,14 @@ static int ixq_collect_open(struct ixq *q)
 	int mrc = mdb_cursor_open(q->txn, q->st->db[DB_IXO + q->ix], &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
-	int rc = ixq_each_prefix(q, cur, ixq_collect_open1);
+	struct ixcur *ic = malloc(sizeof(*ic));
+	int rc = -ENOMEM;
+	if (ic) {
+		ic->mc = cur;
+		ic->run = NULL;
+		rc = ixq_each_prefix(q, ic, ixq_collect_open1);
+		free(ic);
+	}
 	mdb_cursor_close(cur);
 	if (rc || !q->v6 || q->nhits < 2)
 		return rc;
@@ -665,16 +792,16 @@ static int hit_cmp(const void *x, const void *y)
 }
 
 
-static int ixq_day1(struct ixq *q, MDB_cursor *cur)
+static int ixq_day1(struct ixq *q, struct ixcur *cur)
 {
 	const struct daywalk *w = q->dw;
-	MDB_val k, v;
+	MDB_val k;
 	int rc = 0, mrc;
 
 	st_put_time_key(q->key + q->plen, w->lo);
 	k = (MDB_val){q->plen + 8, q->key};
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (mrc = ixcur_get(cur, &k, MDB_SET_RANGE); mrc == 0;
+	     mrc = ixcur_get(cur, &k, MDB_NEXT)) {
 		bool match;
 		int64_t start, stop;
 		uint64_t dur;
@@ -712,30 +839,67 @@ static int ixq_day1(struct ixq *q, MDB_cursor *cur)
 	}
 	if (rc)
 		return rc;
-	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : st_mdb_err(mrc);
+	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : ixcur_err(mrc);
 }
 
 /* Entries of X in one partition of segment `day` whose sessions start
  * at or after lo. */
-static int ixq_part(struct ixq *q, const struct st_meta *m, int32_t day, unsigned part,
+static int ixq_part(struct ixq *q, const struct st_meta *m, int32_t day, unsigned tree,
 		    int64_t lo)
 {
+	struct st_runinfo runs[ST_RUN_MAXLIVE];
+	size_t nruns = 0;
+	struct ixcur *ic = NULL;
 	MDB_cursor *cur;
 	MDB_dbi dbi;
+	MDB_val k, v;
+	uint8_t k0 = ST_RUNKEY_INFO;
 	int rc, mrc;
 
-	rc = st_part_dbi(q->st, q->txn, day, part + q->ix, false, &dbi);
+	rc = st_part_dbi(q->st, q->txn, day, PART_RUN, false, &dbi);
 	if (rc == -ENOENT)
-		return 0; /* no session of that day has this field */
+		return 0; /* no run yet */
 	if (rc)
 		return rc;
 	mrc = mdb_cursor_open(q->txn, dbi, &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
+	/* the day's runs of this tree (a few per level) */
+	k = (MDB_val){1, &k0};
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct st_runinfo r;
+		if (k.mv_size >= 1 && ((const uint8_t *)k.mv_data)[0] != ST_RUNKEY_INFO)
+			break;
+		if (st_runinfo_parse(&k, &v, &r)) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		if (r.tree != tree)
+			continue;
+		if (nruns == ST_RUN_MAXLIVE) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		runs[nruns++] = r;
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_mdb_err(mrc);
+	int fd = -1;
+	if (!rc && nruns && !(rc = st_seg_fd(q->st, day, &fd)) && !(ic = malloc(sizeof(*ic))))
+		rc = -ENOMEM;
 	struct daywalk w = {m, day, lo};
 	q->dw = &w;
-	rc = ixq_each_prefix(q, cur, ixq_day1);
+	for (size_t i = 0; i < nruns && !rc; i++) {
+		ic->mc = cur;
+		ic->run = &runs[i];
+		ic->fd = fd;
+		ic->fk[0] = ST_RUNKEY_FENCE;
+		st_put_be32(ic->fk + 1, runs[i].id);
+		rc = ixq_each_prefix(q, ic, ixq_day1);
+	}
 	q->dw = NULL;
+	free(ic);
 	mdb_cursor_close(cur);
 	return rc;
 }
@@ -878,11 +1042,11 @@ static int ixq_day(struct ixq *q, const struct st_meta *m, int32_t day,
 	if (di->rmin_start <= q->to) {
 		uint64_t rdur = di->maxdur < (uint64_t)ST_LONG_NS ? di->maxdur : (uint64_t)ST_LONG_NS;
 		int64_t lo = saturating_sub(q->from, rdur);
-		rc = ixq_part(q, m, day, PART_IX, lo < di->rmin_start ? di->rmin_start : lo);
+		rc = ixq_part(q, m, day, q->ix, lo < di->rmin_start ? di->rmin_start : lo);
 	}
 	if (!rc && di->lmin_start <= q->to) {
 		int64_t lo = saturating_sub(q->from, di->maxdur);
-		rc = ixq_part(q, m, day, PART_LX, lo < di->lmin_start ? di->lmin_start : lo);
+		rc = ixq_part(q, m, day, IXDB_N + q->ix, lo < di->lmin_start ? di->lmin_start : lo);
 	}
 	return rc;
 }

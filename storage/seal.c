@@ -936,8 +936,10 @@ int st_store_seal_install(st_store *st, st_seal_job *job, struct st_seal_report 
 		}
 		sd->converted = false; /* not a temporary any more */
 		renamed = true;
-		if (st_pday_find(st, sd->day, &d) == 0)
+		if (st_pday_find(st, sd->day, &d) == 0) {
 			d->ci = sd->ndi;
+			d->nruns = 0; /* its partitions are dropped */
+		}
 	}
 	if (renamed && fsync(st->segfd) != 0 && !rc) {
 		rc = -errno;

@@ -13,6 +13,7 @@
  * numbers and offsets are derived from the committed catalogue, which did
  * not change).
  */
+#include "run.h"
 #include "store_int.h"
 #include "kvsort.h"
 
@@ -270,15 +271,8 @@ void st_blkkey(uint8_t dst[ST_BLKKEY_LEN], uint32_t block)
 }
 
 static const char *const part_prefix[PART_N] = {
-	[PART_IX + IX_IP4] = "ix.ipv4.",
-	[PART_IX + IX_ACCT] = "ix.account.",
-	[PART_IX + IX_CALL] = "ix.calling.",
-	[PART_IX + IX_V6P] = "ix.ipv6.",
 	[PART_BLK] = "blk.",
-	[PART_LX + IX_IP4] = "ixl.ipv4.",
-	[PART_LX + IX_ACCT] = "ixl.account.",
-	[PART_LX + IX_CALL] = "ixl.calling.",
-	[PART_LX + IX_V6P] = "ixl.ipv6.",
+	[PART_RUN] = "run.",
 };
 
 void st_dbic_clear(st_store *st)
@@ -573,6 +567,10 @@ static void pday_free(struct st_pday *d)
 		kv_done(&d->pix[i]);
 		kv_done(&d->plx[i]);
 	}
+	free(d->runs);
+	free(d->prun);
+	free(d->pdel);
+	kv_done(&d->pfence);
 	free(d);
 }
 
@@ -643,6 +641,12 @@ static void pday_release(struct st_pday *d)
 		kv_done(&d->pix[i]);
 		kv_done(&d->plx[i]);
 	}
+	free(d->prun);
+	free(d->pdel);
+	d->prun = NULL;
+	d->pdel = NULL;
+	d->nprun = d->cap_prun = d->npdel = d->cap_pdel = 0;
+	kv_done(&d->pfence);
 }
 
 static size_t kv_mem(const struct st_kvlist *l)
@@ -655,6 +659,8 @@ static size_t pday_mem(const struct st_pday *d)
 	size_t n = sizeof(*d) + d->raw.cap + d->out.cap + d->cap_pb * sizeof(*d->pb);
 	for (unsigned i = 0; i < IX_N; i++)
 		n += kv_mem(&d->pix[i]) + kv_mem(&d->plx[i]);
+	n += (d->cap_runs + d->cap_prun) * sizeof(struct st_runinfo) +
+	     d->cap_pdel * sizeof(uint32_t) + kv_mem(&d->pfence);
 	return n;
 }
 
@@ -714,6 +720,8 @@ static int dbis_open(st_store *st, MDB_txn *txn)
 	return 0;
 }
 
+static int runs_load(st_store *st, MDB_txn *txn, struct st_pday *d);
+
 /* Writer: load the day table; cut crash leftovers; drop orphan segments. */
 static int writer_load(st_store *st, MDB_txn *txn)
 {
@@ -741,6 +749,11 @@ static int writer_load(st_store *st, MDB_txn *txn)
 		goto out_cursor;
 	}
 	rc = 0;
+	for (size_t i = 0; i < st->ndays && !rc; i++)
+		if (!(st->days[i]->ci.flags & ST_DAY_SEALED2))
+			rc = runs_load(st, txn, st->days[i]);
+	if (rc)
+		goto out_cursor;
 
 	/* Bytes after the committed end are an interrupted commit's.  A
 	 * sealed segment written but not yet renamed over its version 1 file
@@ -1281,6 +1294,461 @@ static uint64_t pday_base(const struct st_pday *d)
 	return d->known ? d->ci.size : ST_SEG_HDR_LEN;
 }
 
+/* ---- index runs (run.h, FORMAT.md section 5) --------------------------------------- */
+
+void st_runinfo_write(uint8_t dst[ST_RUNINFO_LEN], const struct st_runinfo *r)
+{
+	uint8_t *p = dst;
+	p = st_put_le64(p, r->off);
+	p = st_put_le32(p, r->len);
+	p = st_put_le32(p, r->nkeys);
+	*p++ = r->tree;
+	*p++ = r->level;
+	memset(p, 0, 6);
+}
+
+int st_runinfo_parse(const MDB_val *k, const MDB_val *v, struct st_runinfo *ret)
+{
+	struct dp_cur c = dp_cur_make(v->mv_data, v->mv_size);
+	const uint8_t *kp = k->mv_data;
+	uint8_t tree, level, z[6];
+	if (k->mv_size != 5 || kp[0] != ST_RUNKEY_INFO || v->mv_size != ST_RUNINFO_LEN ||
+	    !dp_cur_le64(&c, &ret->off) || !dp_cur_le32(&c, &ret->len) ||
+	    !dp_cur_le32(&c, &ret->nkeys) || !dp_cur_u8(&c, &tree) || !dp_cur_u8(&c, &level) ||
+	    !dp_cur_copy(&c, z, sizeof(z)))
+		return ST_ECORRUPT;
+	static const uint8_t zero[6];
+	if (tree >= ST_RUN_TREES || memcmp(z, zero, sizeof(z)) || ret->nkeys == 0 ||
+	    ret->len < ST_RUN_HDR_LEN || ret->len > ST_RUN_HDR_LEN + ST_RUN_MAX_BODY)
+		return ST_ECORRUPT;
+	ret->tree = tree;
+	ret->level = level;
+	ret->id = (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4];
+	return 0;
+}
+
+uint8_t st_run_level(uint32_t n)
+{
+	uint8_t l = 0;
+	for (uint64_t cap = ST_RUN_FANOUT; n >= cap && l < 32; cap *= ST_RUN_FANOUT)
+		l++;
+	return l;
+}
+
+static int runs_push(struct st_runinfo **a, size_t *n, size_t *cap, const struct st_runinfo *r)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct st_runinfo *na = realloc(*a, nc * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = *r;
+	return 0;
+}
+
+/* The writer's copy of a known open day's live runs (writer_load). */
+static int runs_load(st_store *st, MDB_txn *txn, struct st_pday *d)
+{
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t lo = ST_RUNKEY_INFO;
+	int rc = st_part_dbi(st, txn, d->day, PART_RUN, false, &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return st_mdb_err(rc);
+	k = (MDB_val){1, &lo};
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct st_runinfo r;
+		if (k.mv_size >= 1 && ((const uint8_t *)k.mv_data)[0] != ST_RUNKEY_INFO)
+			break;
+		if (st_runinfo_parse(&k, &v, &r) || r.off + r.len > d->ci.size) {
+			rc = ST_ECORRUPT;
+			break;
+		}
+		if ((rc = runs_push(&d->runs, &d->nruns, &d->cap_runs, &r)))
+			break;
+		if (r.id >= d->next_run)
+			d->next_run = r.id + 1;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc > 0 ? st_mdb_err(rc) : rc;
+}
+
+/* A sorted source of keys for a run: a pending list (sorted) or a
+ * committed run read back from the segment file (checked as it goes). */
+struct msrc {
+	const uint8_t *k;
+	size_t kl;
+	const struct st_kvlist *l;
+	size_t i;
+	struct st_buf buf;
+	const uint8_t *q, *end;
+	struct st_run_chunk c;
+	uint32_t left;
+};
+
+static int msrc_next(struct msrc *s)
+{
+	if (s->l) {
+		if (s->i >= s->l->n)
+			return 0;
+		MDB_val k, v;
+		kv_at(s->l, s->i++, &k, &v);
+		s->k = k.mv_data;
+		s->kl = k.mv_size;
+		return 1;
+	}
+	for (;;) {
+		const uint8_t *k;
+		size_t kl;
+		int r = st_run_chunk_next(&s->c, &k, &kl);
+		if (r < 0)
+			return ST_ECORRUPT;
+		if (r == 1) {
+			if (!s->left--)
+				return ST_ECORRUPT;
+			s->k = k;
+			s->kl = kl;
+			return 1;
+		}
+		if (s->q == s->end)
+			return s->left ? ST_ECORRUPT : 0;
+		if (s->end - s->q < (ptrdiff_t)ST_RUN_CHUNK_HDR)
+			return ST_ECORRUPT;
+		size_t clen = ST_RUN_CHUNK_HDR + (size_t)(s->q[6] | s->q[7] << 8);
+		/* keep: keys increase across chunks too */
+		if (clen > (size_t)(s->end - s->q) || st_run_chunk_open(s->q, clen, &s->c, true))
+			return ST_ECORRUPT;
+		s->q += clen;
+	}
+}
+
+/* Read committed run r of day d back for a merge. */
+static int msrc_run(st_store *st, struct st_pday *d, const struct st_runinfo *r, struct msrc *s)
+{
+	char name[24];
+	struct st_run_hdr h;
+	st_day_name(d->day, name);
+	strcat(name, ".seg");
+	int fd = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = st_buf_reserve(&s->buf, r->len) ? -ENOMEM : 0;
+	ssize_t got = 0;
+	while (!rc && (size_t)got < r->len) {
+		ssize_t n = pread(fd, s->buf.p + got, r->len - (size_t)got, (off_t)(r->off + (size_t)got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = n < 0 ? -errno : ST_ECORRUPT;
+		else
+			got += n;
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	if (st_run_hdr_parse(s->buf.p, r->len, &h) || h.day != d->day || h.tree != r->tree ||
+	    h.run_id != r->id || h.nkeys != r->nkeys || h.body_len != r->len - ST_RUN_HDR_LEN)
+		return ST_ECORRUPT;
+	s->buf.len = r->len;
+	s->q = s->buf.p + ST_RUN_HDR_LEN;
+	s->end = s->buf.p + r->len;
+	s->c = (struct st_run_chunk){0};
+	s->left = h.nkeys;
+	return 0;
+}
+
+/* Room for source n in *src (new slots zeroed). */
+static int msrc_room(struct msrc **src, size_t *cap, size_t n)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 8;
+	struct msrc *ns = realloc(*src, nc * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	memset(ns + *cap, 0, (nc - *cap) * sizeof(*ns));
+	*src = ns;
+	*cap = nc;
+	return 0;
+}
+
+static bool run_deleted(const struct st_pday *d, uint32_t id)
+{
+	for (size_t i = 0; i < d->npdel; i++)
+		if (d->pdel[i] == id)
+			return true;
+	return false;
+}
+
+/* Merge the sources into one new run of `tree` at the end of d->out. */
+static int run_emit(struct st_pday *d, unsigned tree, struct msrc *src, size_t nsrc,
+		    struct st_runb *b)
+{
+	int rc = 0;
+	size_t run_at = d->out.len;
+	for (size_t i = 0; i < nsrc; i++) {
+		int r = msrc_next(&src[i]);
+		if (r < 0)
+			return r;
+		if (!r)
+			src[i].k = NULL;
+	}
+	if ((rc = st_runb_begin(b, &d->out)))
+		return rc;
+	for (;;) {
+		struct msrc *m = NULL;
+		for (size_t i = 0; i < nsrc; i++)
+			if (src[i].k && (!m || st_run_keycmp(src[i].k, src[i].kl, m->k, m->kl) < 0))
+				m = &src[i];
+		if (!m)
+			break;
+		/* equal keys (one IPv6 value under two fields) are one entry */
+		if (!b->last_len || st_run_keycmp(b->last, b->last_len, m->k, m->kl) != 0) {
+			if ((rc = st_runb_add(b, m->k, m->kl)))
+				return rc;
+		}
+		int r = msrc_next(m);
+		if (r < 0)
+			return r;
+		if (!r)
+			m->k = NULL;
+	}
+	struct st_run_hdr h = {.day = d->day, .tree = (uint8_t)tree,
+			       .run_id = d->next_run + (uint32_t)d->nprun};
+	if ((rc = st_runb_end(b, &h)))
+		return rc;
+	struct st_runinfo ri = {
+		.off = run_at, /* relative to the day's base until committed */
+		.len = (uint32_t)(d->out.len - run_at),
+		.nkeys = h.nkeys,
+		.id = h.run_id,
+		.tree = (uint8_t)tree,
+		.level = st_run_level(h.nkeys),
+	};
+	d->out.p[run_at + 13] = ri.level; /* header: level, then its CRC again */
+	st_put_le32(d->out.p + run_at + 28, st_crc32c(d->out.p + run_at, 28));
+	if ((rc = runs_push(&d->prun, &d->nprun, &d->cap_prun, &ri)))
+		return rc;
+	for (size_t i = 0; i < b->nf; i++) {
+		const struct st_run_fence *f = &b->f[i];
+		uint8_t key[5 + ST_RUN_KEY_MAX], val[ST_FENCE_LEN];
+		key[0] = ST_RUNKEY_FENCE;
+		st_put_be32(key + 1, h.run_id);
+		memcpy(key + 5, b->keys.p + f->key_off, f->key_len);
+		st_put_le64(val, run_at + ST_RUN_HDR_LEN + f->off);
+		st_put_le32(val + 8, f->len);
+		if (kv_reserve(&d->pfence, 5 + (size_t)f->key_len, sizeof(val)))
+			return -ENOMEM;
+		kv_add(&d->pfence, key, 5 + (size_t)f->key_len, val, sizeof(val));
+	}
+	return 0;
+}
+
+/*
+ * This commit's runs of day d: per tree with pending entries, one new run
+ * of them, merged with the live runs of the level it lands on when that
+ * level would otherwise hold ST_RUN_FANOUT runs (and so on up).
+ */
+static int runs_build(st_store *st, struct st_pday *d, struct st_kvsort *ks)
+{
+	struct st_runb b = {0};
+	struct msrc *src = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	d->out_blocks = d->out.len;
+	d->runs_built = true;
+	/* room for this commit's runs in the live list (runs_committed) */
+	if (d->cap_runs < d->nruns + ST_RUN_TREES) {
+		struct st_runinfo *na = realloc(d->runs, (d->nruns + ST_RUN_TREES) * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		d->runs = na;
+		d->cap_runs = d->nruns + ST_RUN_TREES;
+	}
+	for (unsigned tree = 0; tree < ST_RUN_TREES && !rc; tree++) {
+		size_t nsrc = 0;
+		uint64_t total = 0;
+		for (unsigned ix = 0; ix < IX_N; ix++) {
+			struct st_kvlist *l = tree >= IXDB_N ? &d->plx[ix] : &d->pix[ix];
+			if (st_ix_db(ix) != tree % IXDB_N || !l->n)
+				continue;
+			if ((rc = st_kvsort(l->arena.p, l->off, l->n, ks)))
+				break;
+			if ((rc = msrc_room(&src, &cap, nsrc)))
+				break;
+			src[nsrc].l = l;
+			src[nsrc].i = 0;
+			nsrc++;
+			total += l->n;
+		}
+		if (rc || !nsrc)
+			continue;
+		size_t nlists = nsrc, out0 = d->out.len, pdel0 = d->npdel;
+		bool merged = false;
+		for (uint8_t level = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));;) {
+			size_t same = 0;
+			for (size_t i = 0; i < d->nruns; i++)
+				same += d->runs[i].tree == tree && d->runs[i].level == level &&
+					!run_deleted(d, d->runs[i].id);
+			if (same + 1 < ST_RUN_FANOUT)
+				break;
+			merged = true;
+			for (size_t i = 0; i < d->nruns && !rc; i++) {
+				const struct st_runinfo *r = &d->runs[i];
+				if (r->tree != tree || r->level != level || run_deleted(d, r->id))
+					continue;
+				if ((rc = msrc_room(&src, &cap, nsrc)))
+					break;
+				src[nsrc].l = NULL;
+				if ((rc = msrc_run(st, d, r, &src[nsrc])))
+					break;
+				nsrc++;
+				total += r->nkeys;
+				if (d->npdel == d->cap_pdel) {
+					size_t nc = d->cap_pdel ? d->cap_pdel * 2 : 16;
+					uint32_t *np = realloc(d->pdel, nc * sizeof(*np));
+					if (!np) {
+						rc = -ENOMEM;
+						break;
+					}
+					d->pdel = np;
+					d->cap_pdel = nc;
+				}
+				d->pdel[d->npdel++] = r->id;
+			}
+			if (rc)
+				break;
+			uint8_t nl = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));
+			if (nl == level)
+				break; /* merged into one run of the same level */
+			level = nl;
+		}
+		if (!rc)
+			rc = run_emit(d, tree, src, nsrc, &b);
+		if (rc == ST_ECORRUPT && merged) {
+			/* a live run failed its checks when read back: the new
+			 * entries go into a run of their own and the damaged one
+			 * stays as it is (verify reports the segment, a query
+			 * that reads its bad chunk fails); this day's commits
+			 * go on */
+			d->out.len = out0;
+			d->npdel = pdel0;
+			for (size_t i = 0; i < nlists; i++)
+				src[i].i = 0;
+			nsrc = nlists;
+			rc = run_emit(d, tree, src, nlists, &b);
+		}
+	}
+	for (size_t i = 0; i < cap; i++)
+		st_buf_done(&src[i].buf);
+	free(src);
+	st_runb_done(&b);
+	return rc;
+}
+
+/* A failed commit: forget this commit's runs (the entries stay pending). */
+static void runs_abort(struct st_pday *d)
+{
+	if (!d->runs_built)
+		return;
+	d->out.len = d->out_blocks;
+	d->nprun = d->npdel = 0;
+	kv_clear(&d->pfence);
+	d->runs_built = false;
+}
+
+/* In the commit's transaction: the new runs, their fences, the merged
+ * runs' removal. */
+static int apply_runs(st_store *st, MDB_txn *txn, struct st_pday *d)
+{
+	MDB_cursor *cur;
+	MDB_dbi dbi;
+	uint64_t base = pday_base(d);
+	int rc;
+	if (!d->nprun && !d->npdel)
+		return 0;
+	if ((rc = st_part_dbi(st, txn, d->day, PART_RUN, true, &dbi)))
+		return rc;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)))
+		return st_mdb_err(rc);
+	for (size_t i = 0; i < d->npdel && !rc; i++) {
+		uint8_t k0[5];
+		k0[0] = ST_RUNKEY_INFO;
+		st_put_be32(k0 + 1, d->pdel[i]);
+		MDB_val k = {5, k0}, v;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+		if (!rc)
+			rc = mdb_cursor_del(cur, 0);
+		k0[0] = ST_RUNKEY_FENCE;
+		k = (MDB_val){5, k0};
+		int mrc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (mrc == 0 && k.mv_size >= 5 && memcmp(k.mv_data, k0, 5) == 0) {
+			mrc = mdb_cursor_del(cur, 0);
+			k = (MDB_val){5, k0};
+			if (!mrc)
+				mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		}
+		rc = mrc == MDB_NOTFOUND ? 0 : mrc;
+	}
+	for (size_t i = 0; i < d->nprun && !rc; i++) {
+		struct st_runinfo r = d->prun[i];
+		uint8_t kb[5], vb[ST_RUNINFO_LEN];
+		r.off += base;
+		kb[0] = ST_RUNKEY_INFO;
+		st_put_be32(kb + 1, r.id);
+		st_runinfo_write(vb, &r);
+		MDB_val k = {5, kb}, v = {sizeof(vb), vb};
+		rc = mdb_cursor_put(cur, &k, &v, 0);
+	}
+	for (size_t i = 0; i < d->pfence.n && !rc; i++) {
+		MDB_val k, v;
+		uint8_t vb[ST_FENCE_LEN];
+		kv_at(&d->pfence, i, &k, &v);
+		memcpy(vb, v.mv_data, sizeof(vb));
+		uint64_t off = 0;
+		for (int j = 7; j >= 0; j--)
+			off = off << 8 | vb[j];
+		st_put_le64(vb, off + base);
+		v = (MDB_val){sizeof(vb), vb};
+		/* new run ids are the largest: the fences go at the end */
+		rc = mdb_cursor_put(cur, &k, &v, MDB_APPEND);
+	}
+	mdb_cursor_close(cur);
+	return st_mdb_err(rc);
+}
+
+/* Committed: the writer's copy of the live runs follows. */
+static void runs_committed(struct st_pday *d, uint64_t base)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->nruns; i++)
+		if (!run_deleted(d, d->runs[i].id))
+			d->runs[n++] = d->runs[i];
+	d->nruns = n;
+	for (size_t i = 0; i < d->nprun; i++) {
+		struct st_runinfo r = d->prun[i];
+		r.off += base;
+		if (r.id >= d->next_run)
+			d->next_run = r.id + 1;
+		/* room reserved by runs_build: cannot fail */
+		(void)runs_push(&d->runs, &d->nruns, &d->cap_runs, &r);
+	}
+	d->nprun = d->npdel = 0;
+	kv_clear(&d->pfence);
+	d->runs_built = false;
+}
+
+
 /* Undo the file part of a failed commit (best effort: bytes after the
  * committed end are ignored anyway). */
 static void files_undo(st_store *st, size_t upto)
@@ -1605,54 +2073,6 @@ static int apply_blocks(st_store *st, MDB_txn *txn)
 	return 0;
 }
 
-static int apply_index(st_store *st, MDB_txn *txn)
-{
-	struct st_kvsort ks = {0};
-	int rc = 0;
-	for (size_t di = 0; di < st->ndays; di++) {
-		struct st_pday *d = st->days[di];
-		for (unsigned i = 0; i < 2 * IX_N; i++) {
-			bool lng = i >= IX_N;
-			unsigned ix = i % IX_N;
-			struct st_kvlist *l = lng ? &d->plx[ix] : &d->pix[ix];
-			MDB_cursor *cur;
-			MDB_dbi dbi;
-			if (!l->n)
-				continue;
-			/* Sorted inserts walk the B-tree in order: far fewer
-			 * page touches than the arrival order. */
-			rc = st_kvsort(l->arena.p, l->off, l->n, &ks);
-			if (!rc)
-				rc = st_part_dbi(st, txn, d->day,
-						 (lng ? PART_LX : PART_IX) + st_ix_db(ix), true,
-						 &dbi);
-			if (rc)
-				goto out_scratch;
-			rc = mdb_cursor_open(txn, dbi, &cur);
-			if (rc) {
-				rc = st_mdb_err(rc);
-				goto out_scratch;
-			}
-			for (size_t j = 0; j < l->n && !rc; j++) {
-				MDB_val k, v;
-				if (j + KV_PREFETCH < l->n)
-					__builtin_prefetch(l->arena.p + l->off[j + KV_PREFETCH]);
-				kv_at(l, j, &k, &v);
-				v = (MDB_val){0, NULL};
-				rc = mdb_cursor_put(cur, &k, &v, 0);
-			}
-			mdb_cursor_close(cur);
-			if (rc) {
-				rc = st_mdb_err(rc);
-				goto out_scratch;
-			}
-		}
-	}
-out_scratch:
-	st_kvsort_done(&ks);
-	return rc;
-}
-
 static int apply_counters(st_store *st, MDB_txn *txn)
 {
 	for (size_t i = 0; i < st->npctr; i++) {
@@ -1704,9 +2124,18 @@ int st_store_commit(st_store *st)
 		if (rc)
 			return rc;
 	}
-	rc = files_write(st);
-	if (rc)
+	struct st_kvsort ks = {0};
+	for (size_t i = 0; i < st->ndays && !rc; i++)
+		if (st->days[i]->npb)
+			rc = runs_build(st, st->days[i], &ks);
+	st_kvsort_done(&ks);
+	if (!rc)
+		rc = files_write(st);
+	if (rc) {
+		for (size_t i = 0; i < st->ndays; i++)
+			runs_abort(st->days[i]);
 		return rc;
+	}
 
 	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc) {
@@ -1716,8 +2145,8 @@ int st_store_commit(st_store *st)
 	rc = apply_open(st, txn);
 	if (!rc)
 		rc = apply_blocks(st, txn);
-	if (!rc)
-		rc = apply_index(st, txn);
+	for (size_t i = 0; i < st->ndays && !rc; i++)
+		rc = apply_runs(st, txn, st->days[i]);
 	if (!rc)
 		rc = apply_counters(st, txn);
 	m = st->meta;
@@ -1744,6 +2173,7 @@ int st_store_commit(st_store *st)
 		if (!d->npb)
 			continue;
 		uint64_t base = pday_base(d);
+		runs_committed(d, base);
 		st_dayinfo_merge(&d->ci, d);
 		d->ci.size = base + d->out.len;
 		d->known = true;
@@ -1761,6 +2191,8 @@ int st_store_commit(st_store *st)
 
 out_files:
 	files_undo(st, st->ndays);
+	for (size_t i = 0; i < st->ndays; i++)
+		runs_abort(st->days[i]);
 	return rc;
 }
 

@@ -9,7 +9,8 @@
  * A store is a directory:
  *
  *     DIR/catalog.mdb          LMDB environment (MDB_NOSUBDIR): catalogue,
- *                              indexes, open sessions, counters
+ *                              run fences, open sessions and their indexes,
+ *                              counters
  *     DIR/seg/YYYY-MM-DD.seg   one segment per UTC day of a session's stop
  *     DIR/MANIFEST             seal chain (text copy), DIR/expiry.log
  *
@@ -23,10 +24,12 @@
  * id); they are indexed like closed ones so that queries see them, and are
  * moved to a segment when they close.
  *
- * Indexes (LMDB, one writer): ipv4 -> (start, stop, ref), account, calling
- * number, IPv6 prefixes (ipv6_prefix, delegated_prefix, ipv6_addr) -> ...,
- * partitioned by segment day (one set of trees per
- * day, dropped whole when the day expires).  An entry is keyed by (value,
+ * Indexes of closed sessions (one writer): ipv4 -> (start, stop, ref),
+ * account, calling number, IPv6 prefixes (ipv6_prefix, delegated_prefix,
+ * ipv6_addr) -> ..., per segment day: while the day is open, sorted runs
+ * appended to its segment file at each commit and merged as they pile up,
+ * named in LMDB with the first key of each chunk (FORMAT.md 5.1); once
+ * sealed, the sealed file's own indexes.  An entry is keyed by (value,
  * start_ns), so "who had X at T" is, in each day that can hold a session
  * overlapping T (by the day's earliest start and latest stop), a seek to
  * (X, T - that day's longest session) and a short walk; a session open
@@ -35,8 +38,8 @@
  *
  * Retention: st_store_expire() removes every session that ended more than
  * the retention period before `now`: whole segments whose day is entirely
- * due are deleted by dropping their index partitions (cost independent of
- * the day's size); in the one segment that is only partly due an expiry
+ * due are deleted by dropping their catalogue partitions and unlinking the
+ * file (cost independent of the day's size); in the one segment that is only partly due an expiry
  * horizon hides the due sessions from queries and export until the whole
  * segment is removed (at the latest one day later).  Every deletion is
  * recorded in an expiry log.

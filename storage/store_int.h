@@ -44,26 +44,53 @@ static inline unsigned st_ix_db(unsigned ix)
 }
 
 /*
- * Per-segment-day partitions (named databases "<prefix>YYYY-MM-DD"): the
- * closed-session indexes of the records stored in that day's segment and
- * its block table.  Expiring a day drops them (FORMAT.md "Catalogue").
+ * Per-segment-day partitions (named databases "<prefix>YYYY-MM-DD") of an
+ * open day: its block table and the catalogue of its index runs (run.h,
+ * FORMAT.md section 5).  Sealing or expiring a day drops them.
  */
-enum st_part { PART_IX = 0, PART_BLK = IXDB_N, PART_LX, PART_N = PART_LX + IXDB_N };
+enum st_part { PART_BLK = 0, PART_RUN, PART_N };
 
 /*
- * Long sessions (stop - start > ST_LONG_NS) are indexed in the day's
- * PART_LX + db partitions instead of PART_IX + db, so that the walk in the
- * regular partitions is bounded by one day whatever the longest session,
- * and a day's regular trees are searched only when a regular session of it
- * can overlap the query (FORMAT.md "Long sessions").
+ * Index runs: tree = database (st_ix_db) for regular sessions, + IXDB_N for
+ * long ones (stop - start > ST_LONG_NS), so that the walk in the regular
+ * trees is bounded by one day whatever the longest session, and a day's
+ * regular trees are searched only when a regular session of it can overlap
+ * the query (FORMAT.md "Long sessions").  Keys of PART_RUN:
+ *   00 | be32 run id          -> runinfo (ST_RUNINFO_LEN)
+ *   01 | be32 run id | key    -> fence: le64 offset, le32 length of the chunk
+ *                                whose first key is `key`
  */
+#define ST_RUNKEY_INFO 0u
+#define ST_RUNKEY_FENCE 1u
+#define ST_RUNINFO_LEN 24u
+#define ST_FENCE_LEN 12u
+/* A run of n keys is of level floor(log4(n)); when a commit's new run would
+ * make ST_RUN_FANOUT runs of one level, they are merged into one (of a
+ * higher level), and so on up: a key is rewritten about log4(keys of the
+ * day / keys of a commit) times, a tree holds at most 3 runs per level. */
+#define ST_RUN_FANOUT 4u
+#define ST_RUN_MAXLIVE 256u /* live runs of one tree a reader accepts */
+
+struct st_runinfo {
+	uint64_t off;  /* of the run's header in the segment file */
+	uint32_t len;  /* header + body */
+	uint32_t nkeys;
+	uint32_t id;
+	uint8_t tree, level;
+};
+void st_runinfo_write(uint8_t dst[ST_RUNINFO_LEN], const struct st_runinfo *r);
+/** Parse a runinfo (key: 00 | be32 id). */
+int st_runinfo_parse(const MDB_val *k, const MDB_val *v, struct st_runinfo *ret);
+/** Level of a run of n keys. */
+uint8_t st_run_level(uint32_t n);
+
 #define ST_LONG_NS (86400LL * 1000000000LL)
 #define ST_MAXDBS 4096u
 
 #define ST_META_LEN 40u
 #define ST_SEAL_LEN 80u
 /* catalogue layout version (meta.version); segment files: ST_FORMAT_VERSION */
-#define ST_CATALOG_VERSION 3u
+#define ST_CATALOG_VERSION 4u
 #define ST_SEAL_DAY_NONE INT32_MIN
 /* meta.flags: a sealed segment was written encrypted (set once, never
  * cleared): a handle without keys must not seal (CRYPT.md) */
@@ -156,6 +183,18 @@ struct st_pday {
 	uint64_t pmaxdur;           /* pending records' longest duration */
 	struct st_kvlist plx[IX_N]; /* pending long-session index entries */
 	int64_t prmin, plmin;       /* pending regular / long earliest start */
+	/* index runs: live ones as committed (the writer's copy of PART_RUN),
+	 * and this commit's (store.c runs_build) */
+	struct st_runinfo *runs;
+	size_t nruns, cap_runs;
+	uint32_t next_run;
+	struct st_runinfo *prun; /* new runs; off relative to the day's base */
+	size_t nprun, cap_prun;
+	uint32_t *pdel;          /* ids of live runs merged away */
+	size_t npdel, cap_pdel;
+	struct st_kvlist pfence; /* 01 | id | key -> fence, in key order */
+	size_t out_blocks;       /* d->out.len before the runs were added */
+	bool runs_built;
 };
 
 

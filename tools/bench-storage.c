@@ -10,6 +10,8 @@
  * the same way.  Last line: one JSON object.
  *
  * Usage: bench-storage DIR [--days D] [--per-day N] [--queries Q] [--seed S]
+ *                         [--baseline-days B]   (baseline on B <= D days: its
+ *                         plain rows take ~400 bytes a session of disk)
  *        bench-storage DIR --async-seal [--per-day N] [--seed S]
  * The second form measures the writer's longest stall while one day of N
  * sessions is sealed, two-step (prepare on another thread) against the
@@ -139,7 +141,37 @@ struct fig {
 	double seal_day_ms; /* sealing one day (into a sealed segment), mean */
 	double ip_qps2;     /* ip_at queries/s, two reader processes */
 	double bytes_segments, bytes_catalog; /* per session */
+	/* segment files by kind at the end of ingest: sealed (version >= 2)
+	 * and open (version 1, the days not yet sealed) */
+	int sealed_days, open_days;
+	double bytes_sealed, bytes_open;
 };
+
+/* Sizes of the segment files of dir/seg by header version. */
+static int seg_fn(const char *p, const struct stat *sb, int flag, struct FTW *ftw);
+static struct fig *seg_fig;
+static int seg_fn(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	size_t n = strlen(p);
+	if (flag != FTW_F || n < 4 || strcmp(p + n - 4, ".seg"))
+		return 0;
+	uint8_t h[6] = {0};
+	FILE *f = fopen(p, "rb");
+	if (f) {
+		if (fread(h, 1, sizeof(h), f) != sizeof(h))
+			memset(h, 0, sizeof(h));
+		fclose(f);
+	}
+	if ((h[4] | h[5] << 8) == 1) {
+		seg_fig->open_days++;
+		seg_fig->bytes_open += (double)sb->st_blocks * 512;
+	} else {
+		seg_fig->sealed_days++;
+		seg_fig->bytes_sealed += (double)sb->st_blocks * 512;
+	}
+	return 0;
+}
 
 static int count_fn(void *ctx, const struct rt_session *s)
 {
@@ -193,6 +225,8 @@ static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, 
 	snprintf(sub, sizeof(sub), "%s/seg", dir);
 	f->bytes_segments = (double)du(sub) / (double)n;
 	f->bytes_catalog = f->bytes_per_session - f->bytes_segments;
+	seg_fig = f;
+	nftw(sub, seg_fn, 16, FTW_PHYS);
 	double *lat = calloc(nq, sizeof(double));
 	rng = seed ^ 0x5555;
 	for (unsigned q = 0; q < nq; q++) {
@@ -620,7 +654,7 @@ static int run_async_seal(const char *dir, uint64_t per_day, uint64_t seed)
 
 int main(int argc, char **argv)
 {
-	int days = 3;
+	int days = 3, base_days = 0;
 	uint64_t per_day = 20000, seed = 42;
 	unsigned nq = 2000;
 	if (argc < 2 || argv[1][0] == '-') {
@@ -640,6 +674,8 @@ int main(int argc, char **argv)
 			return 1;
 		} else if (!strcmp(argv[i], "--days"))
 			days = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--baseline-days"))
+			base_days = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--per-day"))
 			per_day = strtoull(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--queries"))
@@ -651,8 +687,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (days < 2 || per_day < 100 || nq < 1) {
-		fprintf(stderr, "bench-storage: need --days >= 2, --per-day >= 100\n");
+	if (!base_days)
+		base_days = days;
+	if (days < 2 || base_days < 2 || base_days > days || per_day < 100 || nq < 1) {
+		fprintf(stderr, "bench-storage: need --days >= 2, 2 <= --baseline-days <= --days, "
+				"--per-day >= 100\n");
 		return 1;
 	}
 	if (async_seal)
@@ -665,19 +704,24 @@ int main(int argc, char **argv)
 	struct fig r = {0}, b = {0};
 	fprintf(stderr, "==> retain store: %d days x %" PRIu64 " sessions\n", days, per_day);
 	run_store(sdir, days, per_day, nq, seed, &r);
-	fprintf(stderr, "==> baseline: plain LMDB rows + B-tree indexes on address, account\n");
-	run_base(bdir, days, per_day, nq, seed, &b);
+	fprintf(stderr, "==> baseline: plain LMDB rows + B-tree indexes on address, account "
+			"(%d days)\n", base_days);
+	run_base(bdir, base_days, per_day, nq, seed, &b);
 	printf("{\"days\":%d,\"per_day\":%" PRIu64 ",\"sessions\":%" PRIu64
 	       ",\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,\"ip_at_p50_us\":%.1f,"
 	       "\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,\"expire_day_ms\":%.1f,"
 	       "\"rss_mb\":%.1f,\"seal_all_days_ms\":%.1f,\"seal_day_ms\":%.1f,"
 	       "\"ip_at_qps_2proc\":%.0f,\"bytes_segments_per_session\":%.1f,"
-	       "\"bytes_catalog_per_session\":%.1f,\"baseline\":{\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
+	       "\"bytes_catalog_per_session\":%.1f,\"sealed_days\":%d,"
+	       "\"bytes_per_sealed_session\":%.1f,\"bytes_open_day\":%.0f,"
+	       "\"baseline\":{\"days\":%d,\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
 	       "\"ip_at_p50_us\":%.1f,\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,"
 	       "\"expire_day_ms\":%.1f,\"rss_mb\":%.1f}}\n",
 	       days, per_day, (uint64_t)days * per_day, r.events_per_s, r.bytes_per_session,
 	       r.ip_p50, r.ip_p99, r.acct_p99, r.expire_ms, r.rss, r.seal_ms, r.seal_day_ms,
-	       r.ip_qps2, r.bytes_segments, r.bytes_catalog, b.events_per_s,
+	       r.ip_qps2, r.bytes_segments, r.bytes_catalog, r.sealed_days,
+	       r.sealed_days ? r.bytes_sealed / ((double)r.sealed_days * (double)per_day) : 0,
+	       r.open_days ? r.bytes_open / r.open_days : 0, base_days, b.events_per_s,
 	       b.bytes_per_session, b.ip_p50, b.ip_p99, b.acct_p99, b.expire_ms, b.rss);
 	return 0;
 }

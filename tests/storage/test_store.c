@@ -976,6 +976,7 @@ static int probe(const char *dir, int *ret_point_rc)
 static void test_damage(void)
 {
 	char dir[4200], seg[4300];
+	struct t_rows rows = {0};
 	int64_t first;
 	int prc;
 
@@ -1021,11 +1022,26 @@ static void test_damage(void)
 	patch_byte(seg, 8, 0x01); /* the day */
 	CHECK_RC(probe(dir, &prc), ST_ECORRUPT);
 
-	/* truncation: inside the last block, and to just the header */
+	/* truncation: inside the index runs after the blocks (FORMAT.md
+	 * section 5), inside the last block, and to just the header */
 	build_small(dir, &first);
+	long runs_at = 32;
+	while (runs_at < file_size(seg) && read_le32(seg, runs_at) == 0x4b425452u)
+		runs_at += 32 + (long)read_le32(seg, runs_at + 16);
+	CHECK(read_le32(seg, runs_at) == 0x58495452u); /* "RTIX" */
 	REQUIRE(truncate(seg, file_size(seg) - 10) ? -errno : 0);
+	{
+		/* the blocks are whole; a query through the last run is not */
+		st_store *rst = open_r(dir);
+		struct st_query aq = {.kind = ST_Q_ACCOUNT, .text = "user1-99", .text_len = 8,
+				      .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+		CHECK_RC(t_all(rst, &rows), 0);
+		CHECK_RC(t_query(rst, &aq, &rows), ST_ECORRUPT);
+		st_store_close(rst);
+	}
+	REQUIRE(truncate(seg, runs_at - 10) ? -errno : 0);
 	CHECK_RC(probe(dir, &prc), ST_ECORRUPT);
-	CHECK_RC(prc, 0); /* block 1 is intact */
+	CHECK_RC(prc, ST_ECORRUPT); /* block 1 is intact, the index is gone */
 	REQUIRE(truncate(seg, 32) ? -errno : 0);
 	CHECK_RC(probe(dir, &prc), ST_ECORRUPT);
 	CHECK_RC(prc, ST_ECORRUPT);
@@ -1045,7 +1061,6 @@ static void test_damage(void)
 	const int64_t ret = 60 * T_DAY;
 	OK(st_store_expire(st, T_BASE + 2 * T_DAY + ret, ret, &rep));
 	CHECK(rep.segments_removed == 2 && rep.sessions_removed == 2 * DMG_PER_DAY);
-	struct t_rows rows = {0};
 	OK(t_all(st, &rows));
 	CHECK(rows.n == DMG_PER_DAY);
 	OK(t_ip_at(st, (const uint8_t[4]){10, 1, 1, 20},
@@ -1175,7 +1190,7 @@ static void test_commit_failure(void)
 	t_text(&s.account, "first");
 	OK(st_store_put_closed(st, &s));
 	OK(st_store_commit(st));
-	for (int i = 0; i < 20000; i++) {
+	for (int i = 0; i < 100000; i++) {
 		char acct[64];
 		snprintf(acct, sizeof(acct), "account-number-%08d-with-some-length", i);
 		t_session(&s, T_BASE + i, T_BASE + i + 10);
@@ -1638,6 +1653,60 @@ static int vfind_fn(void *ctx, const struct st_verify_item *it)
 	return 0;
 }
 
+/* A damaged index run met by a merge (FORMAT.md 5.1): the writer's commits
+ * go on (the new entries get a run of their own), verify names the day, a
+ * query through the damaged chunk fails, the rest answers. */
+static void test_damaged_run_merge(void)
+{
+	char dir[4200], seg[4300];
+	struct t_rows rows = {0};
+	struct rt_session s;
+	int64_t first;
+
+	fresh_dir(dir, sizeof(dir), "runmerge");
+	snprintf(seg, sizeof(seg), "%s/seg/2026-10-02.seg", dir);
+	build_small(dir, &first);
+	/* the first run of tree 1 (account) of day 1: a byte of its first chunk */
+	long at = 32;
+	while (at < file_size(seg) && !(read_le32(seg, at) == 0x58495452u &&
+					 (read_le32(seg, at + 12) & 0xff) == 1))
+		at += 32 + (long)read_le32(seg, at + (read_le32(seg, at) == 0x4b425452u ? 16 : 24));
+	REQUIRE(at < file_size(seg) ? 0 : -ENOENT);
+	patch_byte(seg, at + 32 + 8 + 3, 0x20);
+
+	/* three commits of 100 day-1 sessions: the third merges 3 runs of
+	 * the level with the new one, and reads the damaged run */
+	st_store *st = open_w(dir, 16);
+	for (int c = 0; c < 3; c++) {
+		for (int i = 0; i < DMG_PER_DAY; i++) {
+			int64_t stop = T_BASE + T_DAY + (int64_t)i * 60 * T_SEC + (c + 1) * T_SEC;
+			t_session(&s, stop - 20 * T_SEC, stop);
+			set_ip(&s, (const uint8_t[4]){10, 2, (uint8_t)c, (uint8_t)i});
+			char acct[32];
+			snprintf(acct, sizeof(acct), "new%d-%d", c, i);
+			t_text(&s.account, acct);
+			OK(st_store_put_closed(st, &s));
+		}
+		OK(st_store_commit(st));
+	}
+	/* the new sessions are stored and found; a query through the
+	 * damaged chunk is an error */
+	OK(t_ip_at(st, (const uint8_t[4]){10, 2, 2, 7}, T_BASE + T_DAY + 7 * 60 * T_SEC,
+		   &rows));
+	CHECK(rows.n == 1);
+	OK(t_all(st, &rows));
+	CHECK(rows.n == 6 * DMG_PER_DAY);
+	struct st_query aq = {.kind = ST_Q_ACCOUNT, .text = "user1-0", .text_len = 7,
+			      .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	CHECK_RC(t_query(st, &aq, &rows), ST_ECORRUPT);
+	struct vfind v = {(int32_t)((T_BASE + T_DAY) / T_DAY), ST_V_OK, 0};
+	uint64_t faults = 0;
+	OK(st_store_verify(st, vfind_fn, &v, &faults));
+	CHECK(v.status == ST_V_CHANGED && faults >= 1);
+	st_store_close(st);
+	t_rows_free(&rows);
+}
+
 /* Query the whole day and verify the store: rc of the query, status of
  * the day. */
 static int probe_day(const char *dir, int32_t day, enum st_vstatus *ret_status)
@@ -1845,6 +1914,7 @@ int main(int argc, char **argv)
 	test_expire();
 	test_counters();
 	test_damage();
+	test_damaged_run_merge();
 	test_leftovers();
 	test_commit_failure();
 	test_concurrent_reader();

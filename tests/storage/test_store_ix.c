@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The closed-session index partitions the writer leaves in the catalogue,
- * read with LMDB directly and compared key for key with the entries this
- * test derives on its own from FORMAT.md section 5 (value | be64(start ^
- * 1<<63) | varint dur | varint block | varint (idx << 1), in ix.*.D, or
- * ixl.*.D for sessions longer than a day), in LMDB's order.  Block numbers
+ * The closed-session index runs the writer leaves in the segment files,
+ * found through the catalogue's run.D partitions and read from the files
+ * with this test's own reading of FORMAT.md section 5, compared key for
+ * key with the entries this test derives on its own (value | be64(start ^
+ * 1<<63) | varint dur | varint block | varint (idx << 1), in the tree of
+ * its database, or the long tree for sessions longer than a day); every
+ * fence must name its chunk's offset, length and first key.  Block numbers
  * follow the writer's rule: a block holds block_recs records, and every
  * commit closes the block being filled.  The puts repeat values (pool
  * addresses and accounts, the same value at close starts), mix days, long
@@ -14,7 +16,11 @@
  */
 #include "st_test.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <time.h>
 
 #define BLOCK_RECS 64u
@@ -240,14 +246,99 @@ static void gen(uint64_t *r, struct rt_session *s, unsigned i)
 		}                                                                     \
 	} while (0)
 
-static bool is_ix(const MDB_val *name)
+static uint32_t le32(const uint8_t *p)
 {
-	return (name->mv_size > 3 && memcmp(name->mv_data, "ix.", 3) == 0) ||
-	       (name->mv_size > 4 && memcmp(name->mv_data, "ixl.", 4) == 0);
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Walk every ix.* / ixl.* partition in name order and compare it with
- * exp_v[] (sorted the same way). */
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static struct ent *got_v;
+static size_t got_n, got_cap;
+
+/* Read run (off, len) of seg file fd, as FORMAT.md section 5 lays it
+ * out, into got_v under the name of its tree; check the fences named in
+ * the catalogue against its chunks. */
+static void read_run(int fd, const char dn[16], uint32_t id, uint64_t off, uint32_t len,
+		     uint8_t tree, MDB_txn *txn, MDB_dbi dbi, size_t *chunks)
+{
+	static const char *const names[4] = {"ipv4.", "account.", "calling.", "ipv6."};
+	uint8_t *b = malloc(len);
+	REQUIRE(b ? 0 : -ENOMEM);
+	CHECK(pread(fd, b, len, (off_t)off) == (ssize_t)len);
+	CHECK(le32(b) == 0x58495452u && b[4] == 1 && b[6] == 32); /* "RTIX" v1 */
+	CHECK(b[12] == tree && le32(b + 16) == id && le32(b + 24) == len - 32);
+	uint32_t nkeys = le32(b + 20), n = 0;
+	size_t p = 32;
+	MDB_cursor *c;
+	MDB_OK(mdb_cursor_open(txn, dbi, &c));
+	uint8_t fk[5] = {1, (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
+	MDB_val k = {5, fk}, v;
+	int frc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (p + 8 <= len) {
+		uint32_t cn = (uint32_t)b[p + 4] | (uint32_t)b[p + 5] << 8;
+		size_t clen = 8 + ((size_t)b[p + 6] | (size_t)b[p + 7] << 8);
+		CHECK(p + clen <= len && clen <= 2048 && cn > 0);
+		if (p + clen > len)
+			break;
+		/* the fence of this chunk: next in the catalogue, same run */
+		CHECK(frc == 0 && k.mv_size > 5 && memcmp(k.mv_data, fk, 5) == 0 &&
+		      v.mv_size == 12 && le64(v.mv_data) == off + p &&
+		      le32((const uint8_t *)v.mv_data + 8) == clen);
+		size_t q = p + 8;
+		uint8_t key[512];
+		size_t key_len = 0;
+		for (uint32_t i = 0; i < cn && q < p + clen; i++) {
+			/* front coding: varint shared | varint rest | rest bytes */
+			size_t hdr[2] = {0, 0};
+			for (int f = 0; f < 2; f++)
+				for (unsigned sh = 0; q < p + clen; sh += 7) {
+					uint8_t x = b[q++];
+					hdr[f] |= (size_t)(x & 0x7f) << sh;
+					if (!(x & 0x80))
+						break;
+				}
+			size_t shared = hdr[0], rest = hdr[1];
+			CHECK(shared <= key_len && shared + rest <= sizeof(key) && q + rest <= p + clen);
+			CHECK(i > 0 || shared == 0);
+			if (shared > key_len || shared + rest > sizeof(key) || q + rest > p + clen)
+				break;
+			memcpy(key + shared, b + q, rest);
+			key_len = shared + rest;
+			q += rest;
+			if (i == 0 && frc == 0)
+				CHECK(k.mv_size == 5 + key_len &&
+				      memcmp((uint8_t *)k.mv_data + 5, key, key_len) == 0);
+			if (got_n == got_cap) {
+				got_cap = got_cap ? got_cap * 2 : 1024;
+				got_v = realloc(got_v, got_cap * sizeof(*got_v));
+				REQUIRE(got_v ? 0 : -ENOMEM);
+			}
+			struct ent *e = &got_v[got_n++];
+			snprintf(e->db, sizeof(e->db), "%s%s%s", tree >= 4 ? "ixl." : "ix.",
+				 names[tree % 4], dn);
+			CHECK(key_len <= sizeof(e->k));
+			e->kl = key_len < sizeof(e->k) ? key_len : sizeof(e->k);
+			memcpy(e->k, key, e->kl);
+			n++;
+		}
+		CHECK(q == p + clen);
+		p += clen;
+		(*chunks)++;
+		frc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	CHECK(p == len && n == nkeys);
+	/* no fence beyond the run's chunks */
+	CHECK(frc == MDB_NOTFOUND || (k.mv_size >= 5 && memcmp(k.mv_data, fk, 5) != 0));
+	mdb_cursor_close(c);
+	free(b);
+}
+
+/* Read every run of every run.D partition (FORMAT.md section 5) and
+ * compare the union of their keys with exp_v[] (sorted the same way). */
 static void compare_catalogue(const char *dir)
 {
 	char path[4300];
@@ -265,25 +356,26 @@ static void compare_catalogue(const char *dir)
 	MDB_OK(mdb_cursor_open(txn, main_dbi, &mc));
 
 	qsort(exp_v, exp_n, sizeof(*exp_v), ent_cmp);
-	/* one session's IPv6 fields can give one key twice: LMDB keeps one */
+	/* one session's IPv6 fields can give one key twice: stored once */
 	size_t u = 0;
 	for (size_t i = 0; i < exp_n; i++)
 		if (u == 0 || ent_cmp(&exp_v[u - 1], &exp_v[i]) != 0)
 			exp_v[u++] = exp_v[i];
 	CHECK(u < exp_n); /* the case is there */
 	exp_n = u;
-	size_t e = 0, dbs = 0, bad = 0;
+	got_n = 0;
+	size_t parts = 0, runs = 0, chunks = 0;
 	int rc = mdb_cursor_get(mc, &k, &v, MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(mc, &k, &v, MDB_NEXT)) {
-		if (!is_ix(&k))
-			continue;
-		char name[64];
-		CHECK(k.mv_size < sizeof(name));
-		if (k.mv_size >= sizeof(name))
+		char name[64], seg[4400];
+		if (k.mv_size <= 4 || memcmp(k.mv_data, "run.", 4) != 0 || k.mv_size >= sizeof(name))
 			continue;
 		memcpy(name, k.mv_data, k.mv_size);
 		name[k.mv_size] = 0;
-		dbs++;
+		parts++;
+		snprintf(seg, sizeof(seg), "%s/seg/%s.seg", dir, name + 4);
+		int fd = open(seg, O_RDONLY);
+		REQUIRE(fd < 0 ? -errno : 0);
 		MDB_dbi dbi;
 		MDB_cursor *c;
 		MDB_val ik, iv;
@@ -291,33 +383,55 @@ static void compare_catalogue(const char *dir)
 		MDB_OK(mdb_cursor_open(txn, dbi, &c));
 		int r2 = mdb_cursor_get(c, &ik, &iv, MDB_FIRST);
 		for (; r2 == 0; r2 = mdb_cursor_get(c, &ik, &iv, MDB_NEXT)) {
-			bool ok = e < exp_n && strcmp(exp_v[e].db, name) == 0 &&
-				  exp_v[e].kl == ik.mv_size &&
-				  memcmp(exp_v[e].k, ik.mv_data, ik.mv_size) == 0 &&
-				  iv.mv_size == 0;
-			if (!ok && bad++ < 5)
-				fprintf(stderr, "  %s: entry %zu differs from the expected one\n",
-					name, e);
-			CHECK(ok);
-			e++;
+			const uint8_t *kp = ik.mv_data;
+			if (kp[0] != 0)
+				break; /* the fences follow the run entries */
+			CHECK(ik.mv_size == 5 && iv.mv_size == 24);
+			const uint8_t *vp = iv.mv_data;
+			char dn[16];
+			snprintf(dn, sizeof(dn), "%.10s", name + 4);
+			read_run(fd, dn, (uint32_t)kp[1] << 24 | (uint32_t)kp[2] << 16 | (uint32_t)kp[3] << 8 | kp[4],
+				 le64(vp), le32(vp + 8), vp[16], txn, dbi, &chunks);
+			runs++;
 		}
-		CHECK(r2 == MDB_NOTFOUND);
 		mdb_cursor_close(c);
-		/* every expected entry of this database was there */
-		bool all = e == exp_n || strcmp(exp_v[e].db, name) != 0;
-		if (!all && bad++ < 5)
-			fprintf(stderr, "  %s: expected entries missing\n", name);
-		CHECK(all);
-		while (e < exp_n && strcmp(exp_v[e].db, name) == 0)
-			e++;
+		close(fd);
 	}
 	CHECK(rc == MDB_NOTFOUND);
-	CHECK(e == exp_n);
-	/* 3 days x {ix, ixl} x 4 databases, all written by the puts below */
-	CHECK(dbs == NDAYS * 2 * 4);
+	qsort(got_v, got_n, sizeof(*got_v), ent_cmp);
+	/* every key once (no run repeats another's), exactly the expected */
+	size_t bad = 0;
+	CHECK(got_n == exp_n);
+	for (size_t i = 0; i < got_n && i < exp_n; i++) {
+		bool ok = ent_cmp(&got_v[i], &exp_v[i]) == 0;
+		if (!ok && bad++ < 5)
+			fprintf(stderr, "  entry %zu (%s) differs from the expected one (%s)\n", i,
+				got_v[i].db, exp_v[i].db);
+		CHECK(ok);
+	}
+	CHECK(parts == NDAYS);
+	CHECK(runs >= NDAYS * 2 * 4);
+	if (getenv("IX_DEBUG"))
+		fprintf(stderr, "%zu keys in %zu runs, %zu chunks\n", got_n, runs, chunks);
 	mdb_cursor_close(mc);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
+}
+
+/* Put and commit batches of generated sessions, expecting their entries. */
+static void put_batches(st_store *st, const unsigned *batches, size_t n, uint64_t *r,
+			unsigned *i)
+{
+	struct rt_session s;
+	for (size_t b = 0; b < n; b++) {
+		for (unsigned j = 0; j < batches[b]; j++, (*i)++) {
+			gen(r, &s, *i);
+			OK(st_store_put_closed(st, &s));
+			expect_session(&s);
+		}
+		OK(st_store_commit(st));
+		expect_commit();
+	}
 }
 
 static void test_index_contents(void)
@@ -332,16 +446,13 @@ static void test_index_contents(void)
 	static const unsigned batches[] = {1, 37, 1000, 5000, 64, 65, 12000, 3, 2500};
 	uint64_t r = 42;
 	unsigned i = 0;
-	struct rt_session s;
-	for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
-		for (unsigned j = 0; j < batches[b]; j++, i++) {
-			gen(&r, &s, i);
-			OK(st_store_put_closed(st, &s));
-			expect_session(&s);
-		}
-		OK(st_store_commit(st));
-		expect_commit();
-	}
+	put_batches(st, batches, sizeof(batches) / sizeof(batches[0]), &r, &i);
+	st_store_close(st);
+	compare_catalogue(dir);
+	/* a new writer continues the runs it finds (ids, levels, merges) */
+	REQUIRE(st_store_open_with(dir, ST_OPEN_WRITE, &o, &st));
+	static const unsigned more[] = {7, 300, 9, 40, 1, 4000, 2};
+	put_batches(st, more, sizeof(more) / sizeof(more[0]), &r, &i);
 	st_store_close(st);
 	compare_catalogue(dir);
 	free(exp_v);

@@ -152,10 +152,13 @@ static void run_case(const struct mcase *c)
 	snprintf(cat, sizeof(cat), "%s/catalog.mdb", dir);
 	size_t crss = map_rss(cat);
 	CHECK(stat(cat, &sb) == 0);
-	if (getenv("MEM_DEBUG") || crss > (size_t)sb.st_size / 4)
+	/* the writer unmaps at every 2 MiB of growth (ST_MAP_TRIM): a
+	 * catalogue smaller than a few of those may stay mapped whole */
+	bool small = crss <= (size_t)3 << 20;
+	if (getenv("MEM_DEBUG") || (crss > (size_t)sb.st_size / 4 && !small))
 		fprintf(stderr, "%s: catalogue %lld bytes, %zu resident in the map\n", c->name,
 			(long long)sb.st_size, crss);
-	CHECK(crss <= (size_t)sb.st_size / 4);
+	CHECK(crss <= (size_t)sb.st_size / 4 || small);
 	size_t budget = (size_t)(c->days - ref_day) * PER_DAY_BUDGET;
 	if (mem_max > mem_ref + budget || heap_max > heap_ref + budget + HEAP_SLACK)
 		fprintf(stderr, "%s: store %zu -> %zu bytes, heap %zu -> %zu bytes over %u days "
