@@ -419,7 +419,8 @@ out_fd:
  * it (the name is gone, durably with the fsync of seg/ that follows: no
  * reader can open it again), and frees it here, on a detached thread
  * started once the expiry's own fsyncs are done (ext4 makes an fsync wait
- * for a truncate under way): truncated from the end in steps, then closed.
+ * for the freeing of a file's blocks under way): closed there, not
+ * truncated (a reader may have it mapped).
  * A crash before that ends leaves an orphan inode that the file system
  * frees when it mounts (it has no name in seg/).
  */
@@ -428,24 +429,15 @@ struct reap {
 	int fd[];
 };
 
-/* Bytes freed per step: an fsync (of the writer, say) that comes while the
- * reaper runs waits for the step under way, not for the whole file. */
-#define REAP_STEP (4 << 20)
-
 static void *reap_run(void *arg)
 {
 	struct reap *r = arg;
-	for (size_t i = 0; i < r->n; i++) {
-		struct stat sb;
-		/* from the end, in steps (fails harmlessly on a read-only hold) */
-		if (fstat(r->fd[i], &sb) == 0)
-			for (off_t sz = sb.st_size; sz > 0;) {
-				sz = sz > REAP_STEP ? sz - REAP_STEP : 0;
-				if (ftruncate(r->fd[i], sz) != 0)
-					break;
-			}
+	/* Only closed, never truncated: a reader (another process, or a
+	 * query whose snapshot predates the expiry) may still have the file
+	 * mapped, and pages cut from under a mapping raise SIGBUS.  The last
+	 * close or unmap frees the blocks. */
+	for (size_t i = 0; i < r->n; i++)
 		close(r->fd[i]);
-	}
 	free(r);
 	return NULL;
 }
@@ -633,8 +625,7 @@ int st_store_expire_with(st_store *st, int64_t now_ns, int64_t retention_ns,
 		st_day_name(rem[i].day, name);
 		strcat(name, ".seg");
 		st_cache_drop_day(st, rem[i].day);
-		/* read-write, so that the reaper can free it in steps */
-		int hold = reap ? openat(st->segfd, name, O_RDWR | O_CLOEXEC) : -1;
+		int hold = reap ? openat(st->segfd, name, O_RDONLY | O_CLOEXEC) : -1;
 		if (hold < 0 && reap)
 			hold = openat(st->segfd, name, O_RDONLY | O_CLOEXEC);
 		if (unlinkat(st->segfd, name, 0) == 0)
