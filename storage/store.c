@@ -2113,7 +2113,7 @@ int st_store_commit(st_store *st)
 	struct st_meta m;
 	MDB_txn *txn;
 	MDB_stat ms;
-	int rc;
+	int rc = 0;
 
 	if (!st->writable)
 		return ST_EREADONLY;
@@ -2125,6 +2125,7 @@ int st_store_commit(st_store *st)
 			return rc;
 	}
 	struct st_kvsort ks = {0};
+	rc = 0; /* no day at all: only open sessions or counters */
 	for (size_t i = 0; i < st->ndays && !rc; i++)
 		if (st->days[i]->npb)
 			rc = runs_build(st, st->days[i], &ks);
