@@ -140,6 +140,7 @@ struct fig {
 	double seal_ms;
 	double seal_day_ms; /* sealing one day (into a sealed segment), mean */
 	double ip_qps2;     /* ip_at queries/s, two reader processes */
+	double ip_p50_warm, ip_p99_warm, acct_p99_warm; /* the same handle, again */
 	double bytes_segments, bytes_catalog; /* per session */
 	/* segment files by kind at the end of ingest: sealed (version >= 2)
 	 * and open (version 1, the days not yet sealed) */
@@ -229,28 +230,40 @@ static void run_store(const char *dir, int days, uint64_t per_day, unsigned nq, 
 	nftw(sub, seg_fn, 16, FTW_PHYS);
 	double *lat = calloc(nq, sizeof(double));
 	rng = seed ^ 0x5555;
-	for (unsigned q = 0; q < nq; q++) {
-		gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
-		struct st_query qq = {.kind = ST_Q_IPV4_AT, .from_ns = s.stop_ns - NS};
-		memcpy(qq.ipv4, s.ipv4, 4);
-		uint64_t cnt = 0;
-		double a = now_s();
-		st_store_query(st, &qq, count_fn, &cnt);
-		lat[q] = (now_s() - a) * 1e6;
+	/* pass 0: a fresh handle (each day's first query maps and checks its
+	 * sealed file); pass 1: the same handle again, as a running daemon's
+	 * (other sessions, the days already mapped) */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned q = 0; q < nq; q++) {
+			gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+			struct st_query qq = {.kind = ST_Q_IPV4_AT, .from_ns = s.stop_ns - NS};
+			memcpy(qq.ipv4, s.ipv4, 4);
+			uint64_t cnt = 0;
+			double a = now_s();
+			st_store_query(st, &qq, count_fn, &cnt);
+			lat[q] = (now_s() - a) * 1e6;
+		}
+		f->ip_p50_warm = pct(lat, nq, 0.5);
+		f->ip_p99_warm = pct(lat, nq, 0.99);
+		if (!pass) {
+			f->ip_p50 = f->ip_p50_warm;
+			f->ip_p99 = f->ip_p99_warm;
+		}
+		for (unsigned q = 0; q < nq; q++) {
+			gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
+			struct st_query qq = {.kind = ST_Q_ACCOUNT,
+					      .text = (const char *)s.account.v,
+					      .text_len = s.account.len, .from_ns = s.stop_ns - DAY,
+					      .to_ns = s.stop_ns};
+			uint64_t cnt = 0;
+			double a = now_s();
+			st_store_query(st, &qq, count_fn, &cnt);
+			lat[q] = (now_s() - a) * 1e6;
+		}
+		f->acct_p99_warm = pct(lat, nq, 0.99);
+		if (!pass)
+			f->acct_p99 = f->acct_p99_warm;
 	}
-	f->ip_p50 = pct(lat, nq, 0.5);
-	f->ip_p99 = pct(lat, nq, 0.99);
-	for (unsigned q = 0; q < nq; q++) {
-		gen(&s, (int)(rnd() % (uint64_t)days), rnd() % per_day, per_day);
-		struct st_query qq = {.kind = ST_Q_ACCOUNT, .text = (const char *)s.account.v,
-				      .text_len = s.account.len, .from_ns = s.stop_ns - DAY,
-				      .to_ns = s.stop_ns};
-		uint64_t cnt = 0;
-		double a = now_s();
-		st_store_query(st, &qq, count_fn, &cnt);
-		lat[q] = (now_s() - a) * 1e6;
-	}
-	f->acct_p99 = pct(lat, nq, 0.99);
 	free(lat);
 	/* ip_at queries/s with two reader processes (each its own read-only
 	 * handle, as `retain query` would be) */
@@ -712,14 +725,16 @@ int main(int argc, char **argv)
 	       "\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,\"expire_day_ms\":%.1f,"
 	       "\"rss_mb\":%.1f,\"seal_all_days_ms\":%.1f,\"seal_day_ms\":%.1f,"
 	       "\"ip_at_qps_2proc\":%.0f,\"bytes_segments_per_session\":%.1f,"
-	       "\"bytes_catalog_per_session\":%.1f,\"sealed_days\":%d,"
+	       "\"bytes_catalog_per_session\":%.1f,\"ip_at_p50_us_warm\":%.1f,"
+	       "\"ip_at_p99_us_warm\":%.1f,\"account_range_p99_us_warm\":%.1f,\"sealed_days\":%d,"
 	       "\"bytes_per_sealed_session\":%.1f,\"bytes_open_day\":%.0f,"
 	       "\"baseline\":{\"days\":%d,\"events_per_s\":%.0f,\"bytes_per_session\":%.1f,"
 	       "\"ip_at_p50_us\":%.1f,\"ip_at_p99_us\":%.1f,\"account_range_p99_us\":%.1f,"
 	       "\"expire_day_ms\":%.1f,\"rss_mb\":%.1f}}\n",
 	       days, per_day, (uint64_t)days * per_day, r.events_per_s, r.bytes_per_session,
 	       r.ip_p50, r.ip_p99, r.acct_p99, r.expire_ms, r.rss, r.seal_ms, r.seal_day_ms,
-	       r.ip_qps2, r.bytes_segments, r.bytes_catalog, r.sealed_days,
+	       r.ip_qps2, r.bytes_segments, r.bytes_catalog, r.ip_p50_warm, r.ip_p99_warm,
+	       r.acct_p99_warm, r.sealed_days,
 	       r.sealed_days ? r.bytes_sealed / ((double)r.sealed_days * (double)per_day) : 0,
 	       r.open_days ? r.bytes_open / r.open_days : 0, base_days, b.events_per_s,
 	       b.bytes_per_session, b.ip_p50, b.ip_p99, b.acct_p99, b.expire_ms, b.rss);
