@@ -231,7 +231,7 @@ static int write_file_at(int dirfd, const char *name, const uint8_t *p, size_t n
  */
 static int conv_build(int segfd, const struct st_keyring *keys, int32_t day,
 		      const struct st_buf *v1, int64_t horizon, struct st_buf *out,
-		      struct st_dayinfo *ret)
+		      struct st_dayinfo *ret, bool *ret_damaged)
 {
 	struct conv c = {.horizon = horizon,
 			 .di = {.rmin_start = INT64_MAX, .lmin_start = INT64_MAX,
@@ -239,8 +239,12 @@ static int conv_build(int segfd, const struct st_keyring *keys, int32_t day,
 				.max_stop = INT64_MIN}};
 	enum st_dec why;
 	out->len = 0;
+	/* the one walk of the file both checks it and collects its records */
 	int rc = st_seg_walk(v1->p, v1->len, conv_rec, &c, &why);
-	if (rc || c.n == 0)
+	*ret_damaged = rc == ST_ECORRUPT || rc == ST_EVERSION;
+	if (*ret_damaged)
+		rc = 0; /* sealed as it is, no version 2 file */
+	if (rc || *ret_damaged || c.n == 0)
 		goto out;
 	struct st_dayinfo di = c.di;
 	di.nrecs = c.n;
@@ -753,22 +757,23 @@ static int prepare_day(struct st_seal_job *job, struct seal_day *sd, struct st_b
 		return ST_ECORRUPT;
 	if (sha256_mem(buf->p, buf->len, sd->sha))
 		return -ENOMEM;
-	/* Validate before sealing: a segment damaged before its seal is sealed
-	 * as it is (the chain must go on and it must still expire) but
-	 * marked, and verify reports it. */
-	enum st_dec why;
-	int wrc = st_seg_walk(buf->p, buf->len, NULL, NULL, &why);
-	if (wrc == -ENOMEM)
-		return wrc;
-	sd->damaged = wrc != 0;
+	/* Validated while converted: a segment damaged before its seal is
+	 * sealed as it is (the chain must go on and it must still expire) but
+	 * marked, and verify reports it; a valid day becomes a sealed segment
+	 * (version 2): the seal covers that file (FORMAT.md section 9). */
 	sd->size = sd->v1_size;
-	/* A valid day becomes a sealed segment (version 2): the seal covers
-	 * that file (FORMAT.md section 9). */
 	v2->len = 0;
-	if (!wrc && !(sd->v1_flags & ST_DAY_SEALED2)) {
-		rc = conv_build(job->segfd, job->keys, sd->day, buf, job->horizon, v2, &sd->ndi);
+	if (!(sd->v1_flags & ST_DAY_SEALED2)) {
+		rc = conv_build(job->segfd, job->keys, sd->day, buf, job->horizon, v2, &sd->ndi,
+				&sd->damaged);
 		if (rc)
 			return rc;
+	} else {
+		enum st_dec why;
+		int wrc = st_seg_walk(buf->p, buf->len, NULL, NULL, &why);
+		if (wrc == -ENOMEM)
+			return wrc;
+		sd->damaged = wrc != 0;
 	}
 	if (v2->len) {
 		sd->converted = true;

@@ -54,6 +54,40 @@ static int reader(const char *dir, int go, int done)
 	return t_failures ? 1 : 0;
 }
 
+/* A reader process running fn(dir, go, done), paused in its first row
+ * callback: returns once it is there; writing to *ret_done resumes it. */
+static pid_t spawn_paused(const char *dir, int (*fn)(const char *, int, int), int *ret_done)
+{
+	int go[2], done[2];
+	CHECK(pipe(go) == 0 && pipe(done) == 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(go[0]);
+		close(done[1]);
+		_exit(fn(dir, go[1], done[0]));
+	}
+	close(go[1]);
+	close(done[0]);
+	char c;
+	CHECK(read(go[0], &c, 1) == 1);
+	close(go[0]);
+	*ret_done = done[1];
+	return pid;
+}
+
+/* Resume the reader and wait for it: it must exit 0, not be killed. */
+static void reap_reader(pid_t pid, int done)
+{
+	int status = 0;
+	CHECK(write(done, "d", 1) == 1);
+	close(done);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "reader killed by signal %d\n", WTERMSIG(status));
+}
+
 #define EXP_PER_DAY 700 /* 11 blocks of a sealed day: read on after the pause */
 
 static int reader_exp(const char *dir, int go, int done)
@@ -89,30 +123,14 @@ static void test_expire_under_reader(void)
 	CHECK_RC(st_store_seal(st, T_BASE + 3 * T_DAY, &srep), 0);
 	CHECK(srep.sealed == 1);
 
-	int go[2], done[2];
-	CHECK(pipe(go) == 0 && pipe(done) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(go[0]);
-		close(done[1]);
-		_exit(reader_exp(dir, go[1], done[0]));
-	}
-	close(go[1]);
-	close(done[0]);
-	char c;
-	CHECK(read(go[0], &c, 1) == 1); /* the reader is inside the sealed day */
+	int done;
+	pid_t pid = spawn_paused(dir, reader_exp, &done); /* inside the sealed day */
 	struct st_expire_report rep;
 	const int64_t ret = 60 * T_DAY;
 	CHECK_RC(st_store_expire(st, T_BASE + T_DAY + ret, ret, &rep), 0);
 	CHECK(rep.segments_removed == 1);
 	usleep(300 * 1000); /* whatever the expiry left to a thread is done */
-	CHECK(write(done[1], "d", 1) == 1);
-	int status = 0;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	if (WIFSIGNALED(status))
-		fprintf(stderr, "reader killed by signal %d\n", WTERMSIG(status));
+	reap_reader(pid, done);
 	st_store_close(st);
 }
 
@@ -135,26 +153,12 @@ int main(int argc, char **argv)
 		}
 	CHECK_RC(st_store_commit(st), 0);
 
-	int go[2], done[2];
-	CHECK(pipe(go) == 0 && pipe(done) == 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(go[0]);
-		close(done[1]);
-		_exit(reader(dir, go[1], done[0]));
-	}
-	close(go[1]);
-	close(done[0]);
-	char c;
-	CHECK(read(go[0], &c, 1) == 1); /* the reader is inside day 0 */
+	int done;
+	pid_t pid = spawn_paused(dir, reader, &done); /* the reader is inside day 0 */
 	struct st_seal_report rep;
 	CHECK_RC(st_store_seal(st, T_BASE + 3 * T_DAY, &rep), 0);
 	CHECK(rep.sealed == 2);
-	CHECK(write(done[1], "d", 1) == 1);
-	int status = 0;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	reap_reader(pid, done);
 	st_store_close(st);
 	test_expire_under_reader();
 	t_rmtree(t_root);
