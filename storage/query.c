@@ -737,14 +737,8 @@ static int ixq_collect_open(struct ixq *q)
 	int mrc = mdb_cursor_open(q->txn, q->st->db[DB_IXO + q->ix], &cur);
 	if (mrc)
 		return st_mdb_err(mrc);
-	struct ixcur *ic = malloc(sizeof(*ic));
-	int rc = -ENOMEM;
-	if (ic) {
-		ic->mc = cur;
-		ic->run = NULL;
-		rc = ixq_each_prefix(q, ic, ixq_collect_open1);
-		free(ic);
-	}
+	struct ixcur ic = {.mc = cur}; /* an LMDB tree: no run */
+	int rc = ixq_each_prefix(q, &ic, ixq_collect_open1);
 	mdb_cursor_close(cur);
 	if (rc || !q->v6 || q->nhits < 2)
 		return rc;
@@ -849,7 +843,7 @@ static int ixq_part(struct ixq *q, const struct st_meta *m, int32_t day, unsigne
 {
 	struct st_runinfo runs[ST_RUN_MAXLIVE];
 	size_t nruns = 0;
-	struct ixcur *ic = NULL;
+	struct ixcur ic;
 	MDB_cursor *cur;
 	MDB_dbi dbi;
 	MDB_val k, v;
@@ -886,20 +880,19 @@ static int ixq_part(struct ixq *q, const struct st_meta *m, int32_t day, unsigne
 	if (!rc && mrc && mrc != MDB_NOTFOUND)
 		rc = st_mdb_err(mrc);
 	int fd = -1;
-	if (!rc && nruns && !(rc = st_seg_fd(q->st, day, &fd)) && !(ic = malloc(sizeof(*ic))))
-		rc = -ENOMEM;
+	if (!rc && nruns)
+		rc = st_seg_fd(q->st, day, &fd);
 	struct daywalk w = {m, day, lo};
 	q->dw = &w;
 	for (size_t i = 0; i < nruns && !rc; i++) {
-		ic->mc = cur;
-		ic->run = &runs[i];
-		ic->fd = fd;
-		ic->fk[0] = ST_RUNKEY_FENCE;
-		st_put_be32(ic->fk + 1, runs[i].id);
-		rc = ixq_each_prefix(q, ic, ixq_day1);
+		ic.mc = cur;
+		ic.run = &runs[i];
+		ic.fd = fd;
+		ic.fk[0] = ST_RUNKEY_FENCE;
+		st_put_be32(ic.fk + 1, runs[i].id);
+		rc = ixq_each_prefix(q, &ic, ixq_day1);
 	}
 	q->dw = NULL;
-	free(ic);
 	mdb_cursor_close(cur);
 	return rc;
 }
