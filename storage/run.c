@@ -115,17 +115,21 @@ static size_t varint_put(uint8_t *p, size_t v)
 	return n;
 }
 
-int st_runb_add(struct st_runb *b, const uint8_t *k, size_t klen)
+static int runb_add(struct st_runb *b, const uint8_t *k, size_t klen, bool dedup)
 {
 	if (klen == 0 || klen > ST_RUN_KEY_MAX)
 		return ST_EINVAL;
-	if (b->last_len && st_run_keycmp(b->last, b->last_len, k, klen) >= 0)
-		return ST_EINVAL;
 	size_t shared = 0;
-	if (b->chunk_at) {
-		size_t m = b->last_len < klen ? b->last_len : klen;
-		while (shared < m && b->last[shared] == k[shared])
-			shared++;
+	if (b->last_len) {
+		/* greater than the previous key: past the common prefix, a
+		 * greater byte, or the key goes on where the previous stopped */
+		shared = st_run_common(b->last, b->last_len, k, klen);
+		if (shared == klen && klen == b->last_len && dedup)
+			return 0;
+		if (shared == klen || (shared < b->last_len && b->last[shared] > k[shared]))
+			return ST_EINVAL;
+		if (!b->chunk_at)
+			shared = 0;
 	}
 	uint8_t hdr[8];
 	size_t hl = varint_put(hdr, shared);
@@ -170,6 +174,16 @@ int st_runb_add(struct st_runb *b, const uint8_t *k, size_t klen)
 	copy_short(b->last + shared, k + shared, klen - shared);
 	b->last_len = klen;
 	return 0;
+}
+
+int st_runb_add(struct st_runb *b, const uint8_t *k, size_t klen)
+{
+	return runb_add(b, k, klen, false);
+}
+
+int st_runb_add_dedup(struct st_runb *b, const uint8_t *k, size_t klen)
+{
+	return runb_add(b, k, klen, true);
 }
 
 int st_runb_end(struct st_runb *b, struct st_run_hdr *h)
@@ -265,10 +279,9 @@ int st_run_chunk_next(struct st_run_chunk *c, const uint8_t **k, size_t *klen)
 		if (shared < c->key_len) {
 			if (!rest)
 				return -1;
-			int d = memcmp(c->key + shared, r, rest < c->key_len - shared
-								  ? rest
-								  : c->key_len - shared);
-			if (d > 0 || (d == 0 && rest <= c->key_len - shared))
+			size_t m = rest < c->key_len - shared ? rest : c->key_len - shared;
+			size_t i = st_run_common(c->key + shared, m, r, m);
+			if (i < m ? c->key[shared + i] > r[i] : rest <= c->key_len - shared)
 				return -1;
 		} else if (!rest) {
 			return -1;

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "record.h"
 
@@ -75,6 +76,10 @@ struct st_runb {
 int st_runb_begin(struct st_runb *b, struct st_buf *out);
 /** Append a key; keys must come strictly increasing (else ST_EINVAL). */
 int st_runb_add(struct st_runb *b, const uint8_t *k, size_t klen);
+/** st_runb_add() of a key that may equal the previous one: an equal key
+ *  is not added (0); @return 0, ST_EINVAL (smaller, or bad length),
+ *  -ENOMEM. */
+int st_runb_add_dedup(struct st_runb *b, const uint8_t *k, size_t klen);
 /** Finish: write the header (h: day, tree, level, run id; the counts are
  * filled in).  The fences stay in b until st_runb_done(). */
 int st_runb_end(struct st_runb *b, struct st_run_hdr *h);
@@ -107,6 +112,37 @@ int st_run_chunk_next(struct st_run_chunk *c, const uint8_t **k, size_t *klen);
 
 /** Order of index keys: memcmp over the common length, the shorter first. */
 int st_run_keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
+
+/* Length of the common prefix of a[0..al) and b[0..bl), 8 bytes at a time
+ * (keys are a few dozen bytes: a call to memcmp costs more than this). */
+static inline size_t st_run_common(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+			return i + (size_t)__builtin_clzll(x ^ y) / 8;
+#endif
+		}
+	}
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* st_run_keycmp() inline: the sign of the comparison. */
+static inline int st_run_keycmp_inl(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	size_t i = st_run_common(a, al, b, bl);
+	if (i < al && i < bl)
+		return a[i] < b[i] ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
 
 /**
  * Check a whole run held in memory (header then body, len bytes exactly):

@@ -16,8 +16,10 @@
 #include "run.h"
 #include "store_int.h"
 #include "kvsort.h"
+#include "worker.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,7 +32,7 @@
 #include <unistd.h>
 
 #define DEFAULT_BLOCK_RECS 64u
-#define DEFAULT_ZSTD_LEVEL 3
+#define DEFAULT_ZSTD_LEVEL 1 /* open days only: sealing re-encodes (seal.c) */
 /* A block is also sealed once its raw bytes pass this. */
 #define BLOCK_RAW_MAX (256u * 1024)
 
@@ -550,9 +552,9 @@ static void kv_sort(struct st_kvlist *l, int (*cmp)(const void *, const void *, 
 		qsort_r(l->off, l->n, sizeof(size_t), cmp, l);
 }
 
-/* apply_index: entries fetched ahead of the one LMDB inserts (the
+/* msrc_next: entries fetched ahead of the one a run merge reads (the
  * sorted order reads the arena at random). */
-#define KV_PREFETCH 8u
+#define KV_PREFETCH 16u
 
 /* ---- per-day writer state -------------------------------------------------------- */
 
@@ -635,8 +637,9 @@ static void pday_release(struct st_pday *d)
 	st_buf_done(&d->out);
 	free(d->pb);
 	d->pb = NULL;
-	d->npb = d->cap_pb = 0;
+	d->npb = d->cap_pb = d->nzb = 0;
 	d->nrecs = 0;
+	d->blk_start = 0;
 	for (unsigned i = 0; i < IX_N; i++) {
 		kv_done(&d->pix[i]);
 		kv_done(&d->plx[i]);
@@ -664,9 +667,11 @@ static size_t pday_mem(const struct st_pday *d)
 	return n;
 }
 
-/* Compress the block being filled into d->out. */
+/* Close the block being filled: its records stay in d->raw, compressed
+ * by the next commit (commit_jobs). */
 static int pday_seal(st_store *st, struct st_pday *d)
 {
+	(void)st;
 	if (d->nrecs == 0)
 		return 0;
 	if (d->npb == d->cap_pb) {
@@ -677,28 +682,15 @@ static int pday_seal(st_store *st, struct st_pday *d)
 		d->pb = np;
 		d->cap_pb = nc;
 	}
-	if (st_buf_reserve(&d->out, st_blk_bound(d->raw.len)))
-		return -ENOMEM;
-	struct st_blk_hdr h = {
-		.nrecs = d->nrecs,
-		.raw_len = (uint32_t)d->raw.len,
-		.day = d->day,
-		.block_no = d->ci.nblocks + (uint32_t)d->npb,
-	};
-	size_t n;
-	int rc = st_blk_seal(st->cctx, &h, d->raw.p, d->out.p + d->out.len, &n);
-	if (rc)
-		return rc;
 	d->pb[d->npb++] = (struct st_pblk){
-		.off = d->out.len,
-		.length = (uint32_t)n,
 		.nrecs = d->nrecs,
+		.raw_off = d->blk_start,
+		.raw_len = (uint32_t)(d->raw.len - d->blk_start),
 		.min_start = d->min_start,
 		.min_stop = d->min_stop,
 		.max_stop = d->max_stop,
 	};
-	d->out.len += n;
-	d->raw.len = 0;
+	d->blk_start = d->raw.len;
 	d->nrecs = 0;
 	return 0;
 }
@@ -865,7 +857,7 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 		return ST_EINVAL;
 	if (o)
 		opts = *o;
-	if (opts.block_recs > ST_BLK_MAX_RECS)
+	if (opts.block_recs > ST_BLK_MAX_RECS || opts.commit_threads > 2)
 		return ST_EINVAL;
 	if (!opts.map_size)
 		opts.map_size = sizeof(size_t) >= 8 ? UINT64_C(64) << 30 : UINT64_C(1) << 30;
@@ -1001,6 +993,9 @@ int st_store_open_with(const char *dir, unsigned flags, const struct st_open_opt
 			rc = -ENOMEM;
 			goto out_env;
 		}
+		st->zlevel = opts.zstd_level;
+		st->wk_tried = opts.commit_threads == 1;
+		st->threads = opts.commit_threads;
 		rc = st_cctx_setup(st->cctx, opts.zstd_level);
 		if (rc)
 			goto out_env;
@@ -1035,10 +1030,10 @@ static void pending_drop(st_store *st)
 		}
 		d->pmaxdur = 0;
 		d->prmin = d->plmin = INT64_MAX;
-		d->raw.len = 0;
+		d->raw.len = d->blk_start = 0;
 		d->nrecs = 0;
 		d->out.len = 0;
-		d->npb = 0;
+		d->npb = d->nzb = 0;
 	}
 	st->pend_closed = 0;
 	st->pend_maxdur = 0;
@@ -1049,6 +1044,8 @@ static void pending_drop(st_store *st)
 	st->npctr = 0;
 }
 
+static void commit_jobs_done(st_store *st);
+
 void st_store_close(st_store *st)
 {
 	if (!st)
@@ -1056,6 +1053,7 @@ void st_store_close(st_store *st)
 	if (st->writable)
 		(void)st_store_commit(st); /* void API: a failed batch is given up */
 	pending_drop(st);
+	commit_jobs_done(st);
 	kv_done(&st->popen);
 	free(st->pctr);
 	for (size_t i = 0; i < st->ndays; i++)
@@ -1113,7 +1111,7 @@ int st_store_put_closed(st_store *st, const struct rt_session *s)
 			return rc;
 		st->last_day = d;
 	}
-	if (d->nrecs >= st->block_recs || d->raw.len >= st->block_raw_max) {
+	if (d->nrecs >= st->block_recs || d->raw.len - d->blk_start >= st->block_raw_max) {
 		rc = pday_seal(st, d);
 		if (rc)
 			return rc;
@@ -1401,6 +1399,9 @@ static int msrc_next(struct msrc *s)
 	if (s->l) {
 		if (s->i >= s->l->n)
 			return 0;
+		/* sorted order reads the arena at random: fetch ahead */
+		if (s->i + KV_PREFETCH < s->l->n)
+			__builtin_prefetch(s->l->arena.p + s->l->off[s->i + KV_PREFETCH]);
 		MDB_val k, v;
 		kv_at(s->l, s->i++, &k, &v);
 		s->k = k.mv_data;
@@ -1490,12 +1491,43 @@ static bool run_deleted(const struct st_pday *d, uint32_t id)
 	return false;
 }
 
-/* Merge the sources into one new run of `tree` at the end of d->out. */
-static int run_emit(struct st_pday *d, unsigned tree, struct msrc *src, size_t nsrc,
-		    struct st_runb *b)
+/*
+ * One job of a commit (commit_jobs): compress blocks [blo, bhi) of day d,
+ * or build day d's new run of `tree` (its pending entries, merged with the
+ * live runs it cascades into).  Each job writes into its own buffer; the
+ * writer appends them to d->out in a fixed order (blocks, then runs by
+ * tree), so the file is the same whichever thread ran which job.
+ */
+enum { CJ_BLOCKS, CJ_TREE };
+struct st_cjob {
+	uint8_t kind;
+	unsigned tree;
+	struct st_pday *d;
+	size_t blo, bhi;
+	uint32_t run_id; /* CJ_TREE: the id of the run it makes */
+	int rc;
+	struct st_buf out;
+	/* CJ_TREE results */
+	struct st_runb b; /* the run's fences */
+	struct st_runinfo ri; /* off relative to out */
+	uint32_t *del; /* ids of live runs merged away */
+	size_t ndel, cap_del;
+};
+
+static bool job_deleted(const struct st_cjob *j, uint32_t id)
 {
+	for (size_t i = 0; i < j->ndel; i++)
+		if (j->del[i] == id)
+			return true;
+	return false;
+}
+
+/* Merge the sources into the job's run (at the end of j->out). */
+static int run_emit(struct st_cjob *j, struct msrc *src, size_t nsrc)
+{
+	struct st_runb *b = &j->b;
 	int rc = 0;
-	size_t run_at = d->out.len;
+	size_t run_at = j->out.len;
 	for (size_t i = 0; i < nsrc; i++) {
 		int r = msrc_next(&src[i]);
 		if (r < 0)
@@ -1503,157 +1535,389 @@ static int run_emit(struct st_pday *d, unsigned tree, struct msrc *src, size_t n
 		if (!r)
 			src[i].k = NULL;
 	}
-	if ((rc = st_runb_begin(b, &d->out)))
+	if ((rc = st_runb_begin(b, &j->out)))
 		return rc;
 	for (;;) {
-		struct msrc *m = NULL;
-		for (size_t i = 0; i < nsrc; i++)
-			if (src[i].k && (!m || st_run_keycmp(src[i].k, src[i].kl, m->k, m->kl) < 0))
+		struct msrc *m = nsrc == 1 && src[0].k ? src : NULL;
+		for (size_t i = 0; i < nsrc && nsrc > 1; i++)
+			if (src[i].k &&
+			    (!m || st_run_keycmp_inl(src[i].k, src[i].kl, m->k, m->kl) < 0))
 				m = &src[i];
 		if (!m)
 			break;
 		/* equal keys (one IPv6 value under two fields) are one entry */
-		if (!b->last_len || st_run_keycmp(b->last, b->last_len, m->k, m->kl) != 0) {
-			if ((rc = st_runb_add(b, m->k, m->kl)))
-				return rc;
-		}
+		if ((rc = st_runb_add_dedup(b, m->k, m->kl)))
+			return rc;
 		int r = msrc_next(m);
 		if (r < 0)
 			return r;
 		if (!r)
 			m->k = NULL;
 	}
-	struct st_run_hdr h = {.day = d->day, .tree = (uint8_t)tree,
-			       .run_id = d->next_run + (uint32_t)d->nprun};
+	struct st_run_hdr h = {.day = j->d->day, .tree = (uint8_t)j->tree, .run_id = j->run_id};
 	if ((rc = st_runb_end(b, &h)))
 		return rc;
-	struct st_runinfo ri = {
-		.off = run_at, /* relative to the day's base until committed */
-		.len = (uint32_t)(d->out.len - run_at),
+	j->ri = (struct st_runinfo){
+		.off = run_at, /* relative to j->out until appended */
+		.len = (uint32_t)(j->out.len - run_at),
 		.nkeys = h.nkeys,
 		.id = h.run_id,
-		.tree = (uint8_t)tree,
+		.tree = (uint8_t)j->tree,
 		.level = st_run_level(h.nkeys),
 	};
-	d->out.p[run_at + 13] = ri.level; /* header: level, then its CRC again */
-	st_put_le32(d->out.p + run_at + 28, st_crc32c(d->out.p + run_at, 28));
-	if ((rc = runs_push(&d->prun, &d->nprun, &d->cap_prun, &ri)))
-		return rc;
-	for (size_t i = 0; i < b->nf; i++) {
-		const struct st_run_fence *f = &b->f[i];
-		uint8_t key[5 + ST_RUN_KEY_MAX], val[ST_FENCE_LEN];
-		key[0] = ST_RUNKEY_FENCE;
-		st_put_be32(key + 1, h.run_id);
-		memcpy(key + 5, b->keys.p + f->key_off, f->key_len);
-		st_put_le64(val, run_at + ST_RUN_HDR_LEN + f->off);
-		st_put_le32(val + 8, f->len);
-		if (kv_reserve(&d->pfence, 5 + (size_t)f->key_len, sizeof(val)))
-			return -ENOMEM;
-		kv_add(&d->pfence, key, 5 + (size_t)f->key_len, val, sizeof(val));
-	}
+	j->out.p[run_at + 13] = j->ri.level; /* header: level, then its CRC again */
+	st_put_le32(j->out.p + run_at + 28, st_crc32c(j->out.p + run_at, 28));
 	return 0;
 }
 
 /*
- * This commit's runs of day d: per tree with pending entries, one new run
- * of them, merged with the live runs of the level it lands on when that
- * level would otherwise hold ST_RUN_FANOUT runs (and so on up).
+ * Job CJ_TREE: day d's new run of j->tree: its pending entries, merged
+ * with the live runs of the level it lands on when that level would
+ * otherwise hold ST_RUN_FANOUT runs (and so on up).  Only reads d (its
+ * pending lists of this tree, sorted here, and its live runs).
  */
-static int runs_build(st_store *st, struct st_pday *d, struct st_kvsort *ks)
+static int tree_job(st_store *st, struct st_cjob *j, struct st_cthr *t)
 {
-	struct st_runb b = {0};
-	struct msrc *src = NULL;
-	size_t cap = 0;
+	struct st_pday *d = j->d;
+	unsigned tree = j->tree;
+	size_t nsrc = 0;
+	uint64_t total = 0;
 	int rc = 0;
-	d->out_blocks = d->out.len;
-	d->runs_built = true;
-	/* room for this commit's runs in the live list (runs_committed) */
-	if (d->cap_runs < d->nruns + ST_RUN_TREES) {
-		struct st_runinfo *na = realloc(d->runs, (d->nruns + ST_RUN_TREES) * sizeof(*na));
-		if (!na)
-			return -ENOMEM;
-		d->runs = na;
-		d->cap_runs = d->nruns + ST_RUN_TREES;
-	}
-	for (unsigned tree = 0; tree < ST_RUN_TREES && !rc; tree++) {
-		size_t nsrc = 0;
-		uint64_t total = 0;
-		for (unsigned ix = 0; ix < IX_N; ix++) {
-			struct st_kvlist *l = tree >= IXDB_N ? &d->plx[ix] : &d->pix[ix];
-			if (st_ix_db(ix) != tree % IXDB_N || !l->n)
-				continue;
-			if ((rc = st_kvsort(l->arena.p, l->off, l->n, ks)))
-				break;
-			if ((rc = msrc_room(&src, &cap, nsrc)))
-				break;
-			src[nsrc].l = l;
-			src[nsrc].i = 0;
-			nsrc++;
-			total += l->n;
-		}
-		if (rc || !nsrc)
+	for (unsigned ix = 0; ix < IX_N; ix++) {
+		struct st_kvlist *l = tree >= IXDB_N ? &d->plx[ix] : &d->pix[ix];
+		if (st_ix_db(ix) != tree % IXDB_N || !l->n)
 			continue;
-		size_t nlists = nsrc, out0 = d->out.len, pdel0 = d->npdel;
-		bool merged = false;
-		for (uint8_t level = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));;) {
-			size_t same = 0;
-			for (size_t i = 0; i < d->nruns; i++)
-				same += d->runs[i].tree == tree && d->runs[i].level == level &&
-					!run_deleted(d, d->runs[i].id);
-			if (same + 1 < ST_RUN_FANOUT)
+		if ((rc = st_kvsort(l->arena.p, l->off, l->n, &t->ks)))
+			return rc;
+		if ((rc = msrc_room(&t->src, &t->cap_src, nsrc)))
+			return rc;
+		t->src[nsrc].l = l;
+		t->src[nsrc].i = 0;
+		nsrc++;
+		total += l->n;
+	}
+	if (!nsrc)
+		return 0;
+	struct msrc *src = t->src;
+	size_t nlists = nsrc;
+	bool merged = false;
+	for (uint8_t level = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));;) {
+		size_t same = 0;
+		for (size_t i = 0; i < d->nruns; i++)
+			same += d->runs[i].tree == tree && d->runs[i].level == level &&
+				!job_deleted(j, d->runs[i].id);
+		if (same + 1 < ST_RUN_FANOUT)
+			break;
+		merged = true;
+		for (size_t i = 0; i < d->nruns && !rc; i++) {
+			const struct st_runinfo *r = &d->runs[i];
+			if (r->tree != tree || r->level != level || job_deleted(j, r->id))
+				continue;
+			if ((rc = msrc_room(&t->src, &t->cap_src, nsrc)))
 				break;
-			merged = true;
-			for (size_t i = 0; i < d->nruns && !rc; i++) {
-				const struct st_runinfo *r = &d->runs[i];
-				if (r->tree != tree || r->level != level || run_deleted(d, r->id))
-					continue;
-				if ((rc = msrc_room(&src, &cap, nsrc)))
+			src = t->src;
+			src[nsrc].l = NULL;
+			if ((rc = msrc_run(st, d, r, &src[nsrc])))
+				break;
+			nsrc++;
+			total += r->nkeys;
+			if (j->ndel == j->cap_del) {
+				size_t nc = j->cap_del ? j->cap_del * 2 : 16;
+				uint32_t *np = realloc(j->del, nc * sizeof(*np));
+				if (!np) {
+					rc = -ENOMEM;
 					break;
-				src[nsrc].l = NULL;
-				if ((rc = msrc_run(st, d, r, &src[nsrc])))
-					break;
-				nsrc++;
-				total += r->nkeys;
-				if (d->npdel == d->cap_pdel) {
-					size_t nc = d->cap_pdel ? d->cap_pdel * 2 : 16;
-					uint32_t *np = realloc(d->pdel, nc * sizeof(*np));
-					if (!np) {
-						rc = -ENOMEM;
-						break;
-					}
-					d->pdel = np;
-					d->cap_pdel = nc;
 				}
-				d->pdel[d->npdel++] = r->id;
+				j->del = np;
+				j->cap_del = nc;
 			}
-			if (rc)
-				break;
-			uint8_t nl = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));
-			if (nl == level)
-				break; /* merged into one run of the same level */
-			level = nl;
+			j->del[j->ndel++] = r->id;
 		}
-		if (!rc)
-			rc = run_emit(d, tree, src, nsrc, &b);
-		if (rc == ST_ECORRUPT && merged) {
-			/* a live run failed its checks when read back: the new
-			 * entries go into a run of their own and the damaged one
-			 * stays as it is (verify reports the segment, a query
-			 * that reads its bad chunk fails); this day's commits
-			 * go on */
-			d->out.len = out0;
-			d->npdel = pdel0;
-			for (size_t i = 0; i < nlists; i++)
-				src[i].i = 0;
-			nsrc = nlists;
-			rc = run_emit(d, tree, src, nlists, &b);
+		if (rc)
+			break;
+		uint8_t nl = st_run_level((uint32_t)(total < UINT32_MAX ? total : UINT32_MAX));
+		if (nl == level)
+			break; /* merged into one run of the same level */
+		level = nl;
+	}
+	if (!rc)
+		rc = run_emit(j, src, nsrc);
+	if (rc == ST_ECORRUPT && merged) {
+		/* a live run failed its checks when read back: the new
+		 * entries go into a run of their own and the damaged one
+		 * stays as it is (verify reports the segment, a query
+		 * that reads its bad chunk fails); this day's commits
+		 * go on */
+		j->out.len = 0;
+		j->ndel = 0;
+		for (size_t i = 0; i < nlists; i++)
+			src[i].i = 0;
+		rc = run_emit(j, src, nlists);
+	}
+	/* the merge read buffers are a commit's: give them back */
+	for (size_t i = nlists; i < t->cap_src; i++)
+		st_buf_done(&t->src[i].buf);
+	return rc;
+}
+
+/* Job CJ_BLOCKS: compress closed blocks [blo, bhi) of day d into j->out;
+ * each block's pb.off is set relative to j->out. */
+static int blocks_job(struct st_cjob *j, ZSTD_CCtx *cctx)
+{
+	struct st_pday *d = j->d;
+	for (size_t b = j->blo; b < j->bhi; b++) {
+		struct st_pblk *p = &d->pb[b];
+		if (st_buf_reserve(&j->out, st_blk_bound(p->raw_len)))
+			return -ENOMEM;
+		struct st_blk_hdr h = {
+			.nrecs = p->nrecs,
+			.raw_len = p->raw_len,
+			.day = d->day,
+			.block_no = d->ci.nblocks + (uint32_t)b,
+		};
+		size_t n;
+		int rc = st_blk_seal(cctx, &h, d->raw.p + p->raw_off, j->out.p + j->out.len, &n);
+		if (rc)
+			return rc;
+		p->off = j->out.len;
+		p->length = (uint32_t)n;
+		j->out.len += n;
+	}
+	return 0;
+}
+
+struct cjrun {
+	st_store *st;
+	_Atomic size_t next;
+};
+
+static void cj_thread(void *arg, unsigned thread)
+{
+	struct cjrun *r = arg;
+	st_store *st = r->st;
+	struct st_cthr *t = &st->th[thread];
+	ZSTD_CCtx *cctx = thread ? t->cctx : st->cctx;
+	for (;;) {
+		size_t i = atomic_fetch_add(&r->next, 1);
+		if (i >= st->ncj)
+			break;
+		struct st_cjob *j = &st->cj[i];
+		j->rc = j->kind == CJ_TREE ? tree_job(st, j, t) : blocks_job(j, cctx);
+	}
+}
+
+static int cj_add(st_store *st, struct st_cjob **ret)
+{
+	if (st->ncj == st->cap_cj) {
+		size_t nc = st->cap_cj ? st->cap_cj * 2 : 32;
+		struct st_cjob *n = realloc(st->cj, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + st->cap_cj, 0, (nc - st->cap_cj) * sizeof(*n));
+		st->cj = n;
+		st->cap_cj = nc;
+	}
+	struct st_cjob *j = &st->cj[st->ncj++];
+	j->rc = 0;
+	j->out.len = 0;
+	j->ndel = 0;
+	j->ri = (struct st_runinfo){0};
+	*ret = j;
+	return 0;
+}
+
+/* Blocks per compression job: small enough to even out the two threads. */
+#define CJ_BLOCKS_PER_JOB 64u
+/* A job buffer bigger than this is freed after the commit (a merge's run
+ * can be tens of MB; most commits need far less). */
+#define CJ_KEEP_MAX (4u << 20)
+
+/* The helper thread, started by the first commit that has work for two
+ * (none on a one-CPU machine, or if it cannot start: all runs inline). */
+static void worker_want(st_store *st)
+{
+	if (st->wk_tried)
+		return;
+	st->wk_tried = true;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2 && st->threads != 2)
+		return;
+	st->th[1].cctx = ZSTD_createCCtx();
+	if (!st->th[1].cctx || st_cctx_setup(st->th[1].cctx, st->zlevel) ||
+	    st_worker_start(&st->wk)) {
+		ZSTD_freeCCtx(st->th[1].cctx);
+		st->th[1].cctx = NULL;
+		st->wk = NULL;
+	}
+}
+
+/*
+ * The CPU part of a commit, on two threads: compress every day's closed
+ * blocks and build its runs (jobs), then append the results to each day's
+ * d->out in order: blocks, then one run per tree.  On failure nothing of
+ * this commit stays (blocks are compressed again by the next try).
+ */
+static int commit_jobs(st_store *st)
+{
+	int rc = 0;
+	st->ncj = 0;
+	for (size_t i = 0; i < st->ndays && !rc; i++) {
+		struct st_pday *d = st->days[i];
+		if (!d->npb)
+			continue;
+		/* room for this commit's runs in the live list (runs_committed) */
+		if (d->cap_runs < d->nruns + ST_RUN_TREES) {
+			struct st_runinfo *na =
+				realloc(d->runs, (d->nruns + ST_RUN_TREES) * sizeof(*na));
+			if (!na)
+				return -ENOMEM;
+			d->runs = na;
+			d->cap_runs = d->nruns + ST_RUN_TREES;
+		}
+		uint32_t id = d->next_run;
+		for (unsigned tree = 0; tree < ST_RUN_TREES && !rc; tree++) {
+			bool any = false;
+			for (unsigned ix = 0; ix < IX_N; ix++) {
+				const struct st_kvlist *l = tree >= IXDB_N ? &d->plx[ix] : &d->pix[ix];
+				any |= st_ix_db(ix) == tree % IXDB_N && l->n;
+			}
+			struct st_cjob *j;
+			if (!any || (rc = cj_add(st, &j)))
+				continue;
+			j->kind = CJ_TREE;
+			j->d = d;
+			j->tree = tree;
+			j->run_id = id++;
+		}
+		for (size_t b = d->nzb; b < d->npb && !rc; b += CJ_BLOCKS_PER_JOB) {
+			struct st_cjob *j;
+			if ((rc = cj_add(st, &j)))
+				break;
+			j->kind = CJ_BLOCKS;
+			j->d = d;
+			j->blo = b;
+			j->bhi = d->npb - b < CJ_BLOCKS_PER_JOB ? d->npb : b + CJ_BLOCKS_PER_JOB;
 		}
 	}
-	for (size_t i = 0; i < cap; i++)
-		st_buf_done(&src[i].buf);
-	free(src);
-	st_runb_done(&b);
+	if (rc)
+		return rc;
+	if (st->ncj > 1)
+		worker_want(st);
+	struct cjrun r = {.st = st};
+	atomic_init(&r.next, 0);
+	st_worker_run(st->ncj > 1 ? st->wk : NULL, cj_thread, &r);
+	for (size_t i = 0; i < st->ncj; i++)
+		if (st->cj[i].rc)
+			return st->cj[i].rc;
+
+	/* blocks first (all days; room reserved before anything moves: a
+	 * failure leaves them to be compressed again), then each day's runs */
+	for (size_t i = 0; i < st->ndays; i++)
+		st->days[i]->out_blocks = st->days[i]->out.len;
+	for (size_t i = 0; i < st->ncj; i++)
+		if (st->cj[i].kind == CJ_BLOCKS)
+			st->cj[i].d->out_blocks += st->cj[i].out.len;
+	for (size_t i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		if (d->npb && st_buf_reserve(&d->out, d->out_blocks - d->out.len))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < st->ncj; i++) {
+		struct st_cjob *j = &st->cj[i];
+		struct st_pday *d = j->d;
+		if (j->kind != CJ_BLOCKS)
+			continue;
+		for (size_t b = j->blo; b < j->bhi; b++)
+			d->pb[b].off += d->out.len;
+		memcpy(d->out.p + d->out.len, j->out.p, j->out.len);
+		d->out.len += j->out.len;
+		d->nzb = j->bhi;
+	}
+	for (size_t i = 0; i < st->ndays; i++) {
+		struct st_pday *d = st->days[i];
+		if (!d->npb)
+			continue;
+		d->raw.len = d->blk_start = 0; /* every block is closed (commit) */
+		d->runs_built = true;
+	}
+	for (size_t i = 0; i < st->ncj && !rc; i++) {
+		struct st_cjob *j = &st->cj[i];
+		struct st_pday *d = j->d;
+		if (j->kind != CJ_TREE || !j->ri.len)
+			continue;
+		uint64_t at = d->out.len;
+		if (st_buf_reserve(&d->out, j->out.len) ||
+		    runs_push(&d->prun, &d->nprun, &d->cap_prun, &j->ri)) {
+			rc = -ENOMEM;
+			break;
+		}
+		memcpy(d->out.p + at, j->out.p, j->out.len);
+		d->out.len += j->out.len;
+		struct st_runinfo *ri = &d->prun[d->nprun - 1];
+		ri->off += at; /* relative to the day's base until committed */
+		for (size_t k = 0; k < j->b.nf && !rc; k++) {
+			const struct st_run_fence *f = &j->b.f[k];
+			uint8_t key[5 + ST_RUN_KEY_MAX], val[ST_FENCE_LEN];
+			key[0] = ST_RUNKEY_FENCE;
+			st_put_be32(key + 1, j->run_id);
+			memcpy(key + 5, j->b.keys.p + f->key_off, f->key_len);
+			st_put_le64(val, ri->off + ST_RUN_HDR_LEN + f->off);
+			st_put_le32(val + 8, f->len);
+			if (kv_reserve(&d->pfence, 5 + (size_t)f->key_len, sizeof(val)))
+				rc = -ENOMEM;
+			else
+				kv_add(&d->pfence, key, 5 + (size_t)f->key_len, val, sizeof(val));
+		}
+		for (size_t k = 0; k < j->ndel && !rc; k++) {
+			if (d->npdel == d->cap_pdel) {
+				size_t nc = d->cap_pdel ? d->cap_pdel * 2 : 16;
+				uint32_t *np = realloc(d->pdel, nc * sizeof(*np));
+				if (!np) {
+					rc = -ENOMEM;
+					break;
+				}
+				d->pdel = np;
+				d->cap_pdel = nc;
+			}
+			d->pdel[d->npdel++] = j->del[k];
+		}
+	}
 	return rc;
+}
+
+/* After a commit (done or failed): job buffers beyond CJ_KEEP_MAX go. */
+static void commit_jobs_trim(st_store *st)
+{
+	for (size_t i = 0; i < st->cap_cj; i++) {
+		struct st_cjob *j = &st->cj[i];
+		if (j->out.cap > CJ_KEEP_MAX)
+			st_buf_done(&j->out);
+	}
+	st->ncj = 0;
+}
+
+static void commit_jobs_done(st_store *st)
+{
+	st_worker_stop(st->wk);
+	st->wk = NULL;
+	for (size_t i = 0; i < st->cap_cj; i++) {
+		st_buf_done(&st->cj[i].out);
+		st_runb_done(&st->cj[i].b);
+		free(st->cj[i].del);
+	}
+	free(st->cj);
+	st->cj = NULL;
+	st->ncj = st->cap_cj = 0;
+	for (unsigned t = 0; t < 2; t++) {
+		st_kvsort_done(&st->th[t].ks);
+		for (size_t i = 0; i < st->th[t].cap_src; i++)
+			st_buf_done(&st->th[t].src[i].buf);
+		free(st->th[t].src);
+		st->th[t].src = NULL;
+		st->th[t].cap_src = 0;
+	}
+	ZSTD_freeCCtx(st->th[1].cctx);
+	st->th[1].cctx = NULL;
 }
 
 /* A failed commit: forget this commit's runs (the entries stay pending). */
@@ -2124,12 +2388,8 @@ int st_store_commit(st_store *st)
 		if (rc)
 			return rc;
 	}
-	struct st_kvsort ks = {0};
-	rc = 0; /* no day at all: only open sessions or counters */
-	for (size_t i = 0; i < st->ndays && !rc; i++)
-		if (st->days[i]->npb)
-			rc = runs_build(st, st->days[i], &ks);
-	st_kvsort_done(&ks);
+	rc = commit_jobs(st); /* 0 with no day at all: open sessions or counters */
+	commit_jobs_trim(st);
 	if (!rc)
 		rc = files_write(st);
 	if (rc) {
@@ -2266,6 +2526,15 @@ size_t st_store_mem_bytes(const st_store *st)
 	for (unsigned i = 0; i < ST_BCACHE_N; i++)
 		n += st->bc[i].raw.cap + st->bc[i].cap * (sizeof(uint32_t) + sizeof(int64_t));
 	n += st->comp.cap;
+	for (size_t i = 0; i < st->cap_cj; i++)
+		n += sizeof(st->cj[i]) + st->cj[i].out.cap + st->cj[i].b.keys.cap +
+		     st->cj[i].b.capf * sizeof(*st->cj[i].b.f) + st->cj[i].cap_del * sizeof(uint32_t);
+	for (unsigned t = 0; t < 2; t++) {
+		n += st->th[t].cap_src * sizeof(*st->th[t].src);
+		for (size_t i = 0; i < st->th[t].cap_src; i++)
+			n += st->th[t].src[i].buf.cap;
+		n += st->th[t].ks.cap * (2 * sizeof(*st->th[t].ks.a) + sizeof(size_t));
+	}
 	if (st->dbic)
 		n += ST_DBIC_N * sizeof(*st->dbic);
 	return n;

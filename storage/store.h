@@ -151,8 +151,14 @@ struct st_open_opts {
 	 *  Larger blocks compress better but a point query decompresses a
 	 *  whole block. */
 	uint32_t block_recs;
-	/** zstd level (default 3). */
+	/** zstd level of the open days' blocks (default 1: they are
+	 *  re-encoded when their day is sealed). */
 	int zstd_level;
+	/** Threads a commit's compression and index runs use: 0 = two on a
+	 *  machine with two or more CPUs (the writer's and one helper the
+	 *  store starts), 1 = the writer's only, 2 = two; more: ST_EINVAL.
+	 *  The files written are the same either way. */
+	unsigned commit_threads;
 	/** Sealing: a day is sealed once `now` passes its end plus this
 	 *  grace (default ST_SEAL_GRACE_DEFAULT, one day).  A shorter grace
 	 *  seals sooner; sessions that arrive for a sealed day are stored in

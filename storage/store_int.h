@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kvsort.h"
 #include "record.h"
 #include "store.h"
 
@@ -162,9 +163,16 @@ struct st_kvlist {
 };
 
 /* A sealed block waiting for commit (offset within st_pday.out). */
+struct msrc;     /* store.c: a sorted source of a run merge */
+struct st_cjob;  /* store.c: one job of a commit */
+struct st_worker;
+
 struct st_pblk {
-	size_t off;
-	uint32_t length, nrecs;
+	size_t off;       /* in d->out, once compressed */
+	uint32_t length;  /* compressed, header included */
+	uint32_t nrecs;
+	size_t raw_off;   /* its records: d->raw.p + raw_off, until compressed */
+	uint32_t raw_len;
 	int64_t min_start, min_stop, max_stop;
 };
 
@@ -173,12 +181,16 @@ struct st_pday {
 	int32_t day;
 	bool known;            /* in the catalogue */
 	struct st_dayinfo ci;  /* as committed */
-	struct st_buf raw;     /* block being filled */
-	uint32_t nrecs;
+	struct st_buf raw;     /* records of the closed blocks not compressed
+				* yet (pb[nzb..npb)), then the block being
+				* filled, from blk_start */
+	size_t blk_start;
+	uint32_t nrecs;        /* of the block being filled */
 	int64_t prev_start, min_start, min_stop, max_stop;
 	struct st_buf out;     /* sealed blocks, back to back */
-	struct st_pblk *pb;
+	struct st_pblk *pb;    /* closed blocks of the batch */
 	size_t npb, cap_pb;
+	size_t nzb;            /* pb[0..nzb) compressed into out (commit) */
 	struct st_kvlist pix[IX_N]; /* pending index entries (key | ref, no data) */
 	uint64_t pmaxdur;           /* pending records' longest duration */
 	struct st_kvlist plx[IX_N]; /* pending long-session index entries */
@@ -272,6 +284,20 @@ struct st_store {
 
 	/* writing */
 	ZSTD_CCtx *cctx;
+	int zlevel;
+	/* a commit's compression and index runs are shared out as jobs
+	 * between the writer and one helper thread (store.c commit_jobs) */
+	struct st_worker *wk;
+	bool wk_tried; /* true: start none (again) */
+	unsigned threads; /* st_open_opts.commit_threads */
+	struct st_cthr {
+		struct st_kvsort ks;
+		ZSTD_CCtx *cctx; /* th[0] uses st->cctx */
+		struct msrc *src;
+		size_t cap_src;
+	} th[2];
+	struct st_cjob *cj;
+	size_t ncj, cap_cj;
 	uint32_t block_recs;
 	size_t block_raw_max;
 	int64_t seal_grace;

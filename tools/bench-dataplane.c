@@ -596,7 +596,9 @@ int main(int argc, char **argv)
 	dp_classifier_init(&c);
 	uint64_t total = (uint64_t)m.n * rounds;
 
-#if HAVE_DPDK
+#if !HAVE_DPDK
+	(void)dpdk_only; /* --dpdk-only: nothing to run without DPDK */
+#else
 	if (dpdk_only) {
 		struct dpdk_figs df;
 		bench_dpdk(&m, eal ? eal : DPDK_EAL_DEFAULT, rounds, wire_frames, &df);
