@@ -1573,7 +1573,7 @@ static int run_emit(struct st_cjob *j, struct msrc *src, size_t nsrc)
 /*
  * Job CJ_TREE: day d's new run of j->tree: its pending entries, merged
  * with the live runs of the level it lands on when that level would
- * otherwise hold ST_RUN_FANOUT runs (and so on up).  Only reads d (its
+ * otherwise hold st_run_fanout() runs (and so on up).  Only reads d (its
  * pending lists of this tree, sorted here, and its live runs).
  */
 static int tree_job(st_store *st, struct st_cjob *j, struct st_cthr *t)
@@ -1606,7 +1606,7 @@ static int tree_job(st_store *st, struct st_cjob *j, struct st_cthr *t)
 		for (size_t i = 0; i < d->nruns; i++)
 			same += d->runs[i].tree == tree && d->runs[i].level == level &&
 				!job_deleted(j, d->runs[i].id);
-		if (same + 1 < ST_RUN_FANOUT)
+		if (same + 1 < st_run_fanout(level))
 			break;
 		merged = true;
 		for (size_t i = 0; i < d->nruns && !rc; i++) {

@@ -536,11 +536,136 @@ static void test_threads_same_files(void)
 	t_rmtree(dir[1]);
 }
 
+/* Live runs of `tree` in day dname's run.D partition: count, largest. */
+static void live_runs(const char *dir, const char *dname, unsigned tree, size_t *ret_n,
+		      uint32_t *ret_max)
+{
+	char path[4300], part[64];
+	snprintf(path, sizeof(path), "%.4200s/catalog.mdb", dir);
+	snprintf(part, sizeof(part), "run.%.32s", dname);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k, v;
+	*ret_n = 0;
+	*ret_max = 0;
+	MDB_OK(mdb_env_create(&env));
+	MDB_OK(mdb_env_set_maxdbs(env, 4096));
+	MDB_OK(mdb_env_open(env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600));
+	MDB_OK(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+	MDB_OK(mdb_dbi_open(txn, part, 0, &dbi));
+	MDB_OK(mdb_cursor_open(txn, dbi, &c));
+	int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; rc == 0 && ((const uint8_t *)k.mv_data)[0] == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *vp = v.mv_data;
+		if (v.mv_size != 24 || vp[16] != tree)
+			continue;
+		(*ret_n)++;
+		if (le32(vp + 12) > *ret_max)
+			*ret_max = le32(vp + 12);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
+struct hit {
+	int64_t start;
+	bool found;
+};
+
+static int hit_fn(void *ctx, const struct rt_session *s)
+{
+	struct hit *h = ctx;
+	h->found |= s->start_ns == h->start;
+	return 0;
+}
+
+/*
+ * Big levels merge by 8 (store_int.h st_run_fanout): nine commits of 20000
+ * sessions into one day make eight runs of level 7 that merge into one,
+ * then a ninth.  One thread and two write the same file; every session is
+ * found by ip_at in both stores.
+ */
+static void test_big_merge(void)
+{
+	enum { COMMITS = 9, PER = 20000 };
+	char dir[2][4200];
+	static struct rt_session *v;
+	v = calloc((size_t)COMMITS * PER, sizeof(*v));
+	CHECK(v != NULL);
+	if (!v)
+		return;
+	uint64_t r = 777;
+	for (unsigned i = 0; i < COMMITS * PER; i++) {
+		struct rt_session *s = &v[i];
+		gen(&r, s, i);
+		/* all in day 0, distinct addresses: every key of tree 0 */
+		int64_t shift = (s->stop_ns - T_BASE) / T_DAY * T_DAY;
+		s->start_ns -= shift;
+		s->stop_ns -= shift;
+		if (s->stop_ns - s->start_ns > T_DAY)
+			s->start_ns = s->stop_ns - T_DAY; /* regular */
+		s->has_ipv4 = true;
+		s->ipv4[0] = 10;
+		s->ipv4[1] = (uint8_t)(i >> 16);
+		s->ipv4[2] = (uint8_t)(i >> 8);
+		s->ipv4[3] = (uint8_t)i;
+	}
+	for (unsigned t = 0; t < 2; t++) {
+		t_path(dir[t], sizeof(dir[t]), t ? "big2" : "big1");
+		t_rmtree(dir[t]);
+		struct st_open_opts o = {.block_recs = BLOCK_RECS, .commit_threads = t + 1};
+		st_store *st = NULL;
+		REQUIRE(st_store_open_with(dir[t], ST_OPEN_CREATE, &o, &st));
+		for (unsigned c = 0; c < COMMITS; c++) {
+			for (unsigned j = 0; j < PER; j++)
+				OK(st_store_put_closed(st, &v[c * PER + j]));
+			OK(st_store_commit(st));
+		}
+		st_store_close(st);
+		REQUIRE(st_store_open(dir[t], ST_OPEN_RDONLY, &st));
+		unsigned missing = 0;
+		for (unsigned i = 0; i < COMMITS * PER; i += 97) {
+			struct st_query q = {.kind = ST_Q_IPV4_AT, .from_ns = v[i].start_ns};
+			memcpy(q.ipv4, v[i].ipv4, 4);
+			struct hit h = {.start = v[i].start_ns};
+			OK(st_store_query(st, &q, hit_fn, &h));
+			missing += !h.found;
+		}
+		CHECK(missing == 0);
+		st_store_close(st);
+		/* the first eight merged (by 4 they would have merged at the
+		 * fourth and the eighth: 2 runs of 80000), the ninth alone */
+		char dn[32];
+		day_name((int32_t)(T_BASE / T_DAY), dn);
+		size_t n;
+		uint32_t max;
+		live_runs(dir[t], dn, 0, &n, &max);
+		CHECK(n == 2 && max == 8 * PER);
+	}
+	char name[32], p0[4300], p1[4300];
+	day_name((int32_t)(T_BASE / T_DAY), name);
+	snprintf(p0, sizeof(p0), "%s/seg/%s.seg", dir[0], name);
+	snprintf(p1, sizeof(p1), "%s/seg/%s.seg", dir[1], name);
+	size_t l0 = 0, l1 = 0;
+	uint8_t *a = slurp(p0, &l0), *b = slurp(p1, &l1);
+	CHECK(a && b && l0 == l1 && memcmp(a, b, l0) == 0);
+	free(a);
+	free(b);
+	t_rmtree(dir[0]);
+	t_rmtree(dir[1]);
+	free(v);
+}
+
 int main(int argc, char **argv)
 {
 	t_root_init(argc, argv);
 	test_index_contents();
 	test_threads_same_files();
+	test_big_merge();
 	t_rmtree(t_root);
 	return t_finish("test_store_ix");
 }
