@@ -1514,6 +1514,21 @@ struct st_cjob {
 	size_t ndel, cap_del;
 };
 
+/* Append id to the growable array (*a, *n, *cap). */
+static int ids_push(uint32_t **a, size_t *n, size_t *cap, uint32_t id)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		uint32_t *np = realloc(*a, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		*a = np;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = id;
+	return 0;
+}
+
 static bool job_deleted(const struct st_cjob *j, uint32_t id)
 {
 	for (size_t i = 0; i < j->ndel; i++)
@@ -1621,17 +1636,8 @@ static int tree_job(st_store *st, struct st_cjob *j, struct st_cthr *t)
 				break;
 			nsrc++;
 			total += r->nkeys;
-			if (j->ndel == j->cap_del) {
-				size_t nc = j->cap_del ? j->cap_del * 2 : 16;
-				uint32_t *np = realloc(j->del, nc * sizeof(*np));
-				if (!np) {
-					rc = -ENOMEM;
-					break;
-				}
-				j->del = np;
-				j->cap_del = nc;
-			}
-			j->del[j->ndel++] = r->id;
+			if ((rc = ids_push(&j->del, &j->ndel, &j->cap_del, r->id)))
+				break;
 		}
 		if (rc)
 			break;
@@ -1868,19 +1874,8 @@ static int commit_jobs(st_store *st)
 			else
 				kv_add(&d->pfence, key, 5 + (size_t)f->key_len, val, sizeof(val));
 		}
-		for (size_t k = 0; k < j->ndel && !rc; k++) {
-			if (d->npdel == d->cap_pdel) {
-				size_t nc = d->cap_pdel ? d->cap_pdel * 2 : 16;
-				uint32_t *np = realloc(d->pdel, nc * sizeof(*np));
-				if (!np) {
-					rc = -ENOMEM;
-					break;
-				}
-				d->pdel = np;
-				d->cap_pdel = nc;
-			}
-			d->pdel[d->npdel++] = j->del[k];
-		}
+		for (size_t k = 0; k < j->ndel && !rc; k++)
+			rc = ids_push(&d->pdel, &d->npdel, &d->cap_pdel, j->del[k]);
 	}
 	return rc;
 }

@@ -339,19 +339,25 @@ static void read_run(int fd, const char dn[16], uint32_t id, uint64_t off, uint3
 
 /* Read every run of every run.D partition (FORMAT.md section 5) and
  * compare the union of their keys with exp_v[] (sorted the same way). */
-static void compare_catalogue(const char *dir)
+/* The store's catalogue, read-only, and a read transaction. */
+static void cat_open(const char *dir, MDB_env **env, MDB_txn **txn)
 {
 	char path[4300];
-	snprintf(path, sizeof(path), "%s/catalog.mdb", dir);
+	snprintf(path, sizeof(path), "%.4200s/catalog.mdb", dir);
+	MDB_OK(mdb_env_create(env));
+	MDB_OK(mdb_env_set_maxdbs(*env, 4096));
+	MDB_OK(mdb_env_open(*env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600));
+	MDB_OK(mdb_txn_begin(*env, NULL, MDB_RDONLY, txn));
+}
+
+static void compare_catalogue(const char *dir)
+{
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi main_dbi;
 	MDB_cursor *mc;
 	MDB_val k, v;
-	MDB_OK(mdb_env_create(&env));
-	MDB_OK(mdb_env_set_maxdbs(env, 4096));
-	MDB_OK(mdb_env_open(env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600));
-	MDB_OK(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+	cat_open(dir, &env, &txn);
 	MDB_OK(mdb_dbi_open(txn, NULL, 0, &main_dbi));
 	MDB_OK(mdb_cursor_open(txn, main_dbi, &mc));
 
@@ -540,8 +546,7 @@ static void test_threads_same_files(void)
 static void live_runs(const char *dir, const char *dname, unsigned tree, size_t *ret_n,
 		      uint32_t *ret_max)
 {
-	char path[4300], part[64];
-	snprintf(path, sizeof(path), "%.4200s/catalog.mdb", dir);
+	char part[64];
 	snprintf(part, sizeof(part), "run.%.32s", dname);
 	MDB_env *env;
 	MDB_txn *txn;
@@ -550,10 +555,7 @@ static void live_runs(const char *dir, const char *dname, unsigned tree, size_t 
 	MDB_val k, v;
 	*ret_n = 0;
 	*ret_max = 0;
-	MDB_OK(mdb_env_create(&env));
-	MDB_OK(mdb_env_set_maxdbs(env, 4096));
-	MDB_OK(mdb_env_open(env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600));
-	MDB_OK(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn));
+	cat_open(dir, &env, &txn);
 	MDB_OK(mdb_dbi_open(txn, part, 0, &dbi));
 	MDB_OK(mdb_cursor_open(txn, dbi, &c));
 	int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
