@@ -1290,7 +1290,8 @@ static int write_full(int fd, const uint8_t *p, size_t n, uint64_t off)
 /* write_full() of a commit's bytes, split between the writer and its
  * helper thread (the copy into the page cache is most of a write's cost:
  * two cores copy two halves).  Below SPLIT_MIN, or without a helper, one
- * write. */
+ * write.  The halves are taken from a counter, as the commit's jobs are: a
+ * writer without its helper (a forked child) writes both. */
 #define SPLIT_MIN (1u << 20)
 
 struct split_write {
@@ -1298,14 +1299,18 @@ struct split_write {
 	const uint8_t *p;
 	size_t n, half;
 	uint64_t off;
+	_Atomic unsigned next;
 	int rc[2];
 };
 
 static void split_write_fn(void *arg, unsigned thread)
 {
 	struct split_write *w = arg;
-	size_t at = thread ? w->half : 0, n = thread ? w->n - w->half : w->half;
-	w->rc[thread] = write_full(w->fd, w->p + at, n, w->off + at);
+	(void)thread;
+	for (unsigned i; (i = atomic_fetch_add(&w->next, 1)) < 2;) {
+		size_t at = i ? w->half : 0, n = i ? w->n - w->half : w->half;
+		w->rc[i] = write_full(w->fd, w->p + at, n, w->off + at);
+	}
 }
 
 static int write_split(st_store *st, int fd, const uint8_t *p, size_t n, uint64_t off)
@@ -1314,7 +1319,8 @@ static int write_split(st_store *st, int fd, const uint8_t *p, size_t n, uint64_
 		return write_full(fd, p, n, off);
 	/* the second half starts on a page of the file */
 	uint64_t mid = (off + n / 2) & ~(uint64_t)4095;
-	struct split_write w = {fd, p, n, (size_t)(mid - off), off, {0, 0}};
+	struct split_write w = {.fd = fd, .p = p, .n = n, .half = (size_t)(mid - off), .off = off};
+	atomic_init(&w.next, 0);
 	st_worker_run(st->wk, split_write_fn, &w);
 	return w.rc[0] ? w.rc[0] : w.rc[1];
 }
@@ -1515,10 +1521,11 @@ static int msrc_room(struct msrc **src, size_t *cap, size_t n)
 	return 0;
 }
 
-static bool run_deleted(const struct st_pday *d, uint32_t id)
+/* Is id in a[0..n)?  (Run ids merged away: a handful per commit.) */
+static bool ids_has(const uint32_t *a, size_t n, uint32_t id)
 {
-	for (size_t i = 0; i < d->npdel; i++)
-		if (d->pdel[i] == id)
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == id)
 			return true;
 	return false;
 }
@@ -1559,14 +1566,6 @@ static int ids_push(uint32_t **a, size_t *n, size_t *cap, uint32_t id)
 	}
 	(*a)[(*n)++] = id;
 	return 0;
-}
-
-static bool job_deleted(const struct st_cjob *j, uint32_t id)
-{
-	for (size_t i = 0; i < j->ndel; i++)
-		if (j->del[i] == id)
-			return true;
-	return false;
 }
 
 /* Merge the sources into the job's run (at the end of j->out). */
@@ -1652,13 +1651,13 @@ static int tree_job(st_store *st, struct st_cjob *j, struct st_cthr *t)
 		size_t same = 0;
 		for (size_t i = 0; i < d->nruns; i++)
 			same += d->runs[i].tree == tree && d->runs[i].level == level &&
-				!job_deleted(j, d->runs[i].id);
+				!ids_has(j->del, j->ndel, d->runs[i].id);
 		if (same + 1 < st_run_fanout(level))
 			break;
 		merged = true;
 		for (size_t i = 0; i < d->nruns && !rc; i++) {
 			const struct st_runinfo *r = &d->runs[i];
-			if (r->tree != tree || r->level != level || job_deleted(j, r->id))
+			if (r->tree != tree || r->level != level || ids_has(j->del, j->ndel, r->id))
 				continue;
 			if ((rc = msrc_room(&t->src, &t->cap_src, nsrc)))
 				break;
@@ -2023,7 +2022,7 @@ static void runs_committed(struct st_pday *d, uint64_t base)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < d->nruns; i++)
-		if (!run_deleted(d, d->runs[i].id))
+		if (!ids_has(d->pdel, d->npdel, d->runs[i].id))
 			d->runs[n++] = d->runs[i];
 	d->nruns = n;
 	for (size_t i = 0; i < d->nprun; i++) {

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -595,8 +596,7 @@ static void test_big_merge(void)
 {
 	enum { COMMITS = 9, PER = 20000 };
 	char dir[2][4200];
-	static struct rt_session *v;
-	v = calloc((size_t)COMMITS * PER, sizeof(*v));
+	struct rt_session *v = calloc((size_t)COMMITS * PER, sizeof(*v));
 	CHECK(v != NULL);
 	if (!v)
 		return;
@@ -662,12 +662,74 @@ static void test_big_merge(void)
 	free(v);
 }
 
+/*
+ * A writer's helper thread stays in the parent across fork(): a child that
+ * commits with the handle does all of the commit's work itself (the jobs
+ * and both halves of the file write).  The child's big commit is found
+ * whole afterwards.
+ */
+static void test_fork_child_commits(void)
+{
+	enum { PER = 30000 };
+	char dir[4200];
+	t_path(dir, sizeof(dir), "fork");
+	t_rmtree(dir);
+	struct st_open_opts o = {.block_recs = BLOCK_RECS, .commit_threads = 2};
+	st_store *st = NULL;
+	REQUIRE(st_store_open_with(dir, ST_OPEN_CREATE, &o, &st));
+	struct rt_session *v = calloc(2 * PER, sizeof(*v));
+	CHECK(v != NULL);
+	if (!v)
+		return;
+	uint64_t r = 99;
+	for (unsigned i = 0; i < 2 * PER; i++) {
+		gen(&r, &v[i], i);
+		v[i].has_ipv4 = true;
+		v[i].ipv4[0] = 10;
+		v[i].ipv4[1] = (uint8_t)(i >> 16);
+		v[i].ipv4[2] = (uint8_t)(i >> 8);
+		v[i].ipv4[3] = (uint8_t)i;
+	}
+	/* the parent's commit starts the helper */
+	for (unsigned i = 0; i < PER; i++)
+		OK(st_store_put_closed(st, &v[i]));
+	OK(st_store_commit(st));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		for (unsigned i = PER; i < 2 * PER; i++)
+			bad |= st_store_put_closed(st, &v[i]) != 0;
+		bad |= st_store_commit(st) != 0;
+		st_store_close(st);
+		_exit(bad);
+	}
+	CHECK(pid > 0);
+	int stt = -1;
+	CHECK(pid > 0 && waitpid(pid, &stt, 0) == pid && WIFEXITED(stt) && WEXITSTATUS(stt) == 0);
+	st_store_close(st); /* nothing pending here: the child wrote */
+	REQUIRE(st_store_open(dir, ST_OPEN_RDONLY, &st));
+	unsigned missing = 0;
+	for (unsigned i = 0; i < 2 * PER; i += 53) {
+		struct st_query q = {.kind = ST_Q_IPV4_AT, .from_ns = v[i].start_ns};
+		memcpy(q.ipv4, v[i].ipv4, 4);
+		struct hit h = {.start = v[i].start_ns};
+		OK(st_store_query(st, &q, hit_fn, &h));
+		missing += !h.found;
+	}
+	CHECK(missing == 0);
+	st_store_close(st);
+	t_rmtree(dir);
+	free(v);
+}
+
 int main(int argc, char **argv)
 {
 	t_root_init(argc, argv);
 	test_index_contents();
 	test_threads_same_files();
 	test_big_merge();
+	test_fork_child_commits();
 	t_rmtree(t_root);
 	return t_finish("test_store_ix");
 }
