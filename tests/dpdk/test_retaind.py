@@ -16,6 +16,11 @@
             (test_analysis_delay_us): copies are dropped and counted
             (dpdk.ring_dropped), handed + dropped = every control packet, and
             still every packet is forwarded unchanged (fail-open).
+  storefull the bridge with its store on a full tmpfs (as root): retaind
+            raises the ALARM naming the full disk and forwards every packet
+            unchanged while no commit succeeds; once room returns, the
+            retried commits store every session of the capture and the
+            counters are exact.
   config    bad [dpdk] settings are refused with a clear message.
 
 Usage: test_retaind.py   (RETAIND, RETAIN, RT_GEN, SRCDIR in the env)
@@ -57,8 +62,8 @@ def stats(store):
     return json.loads(p.stdout).get("counters", {})
 
 
-def start(name, dpdk, secrets):
-    store = os.path.join(d, name)
+def start(name, dpdk, secrets, store=None):
+    store = store or os.path.join(d, name)
     os.mkdir(store, 0o700)
     user = ""
     if as_nobody:
@@ -109,6 +114,74 @@ def stop(proc, errf, name):
 
 def closed_stored(sessions):
     return sum(1 for r in sessions if r.get("stop") is not None)
+
+
+def pcap_bytes(fr):
+    """The size of a classic pcap file holding these frames."""
+    return 24 + sum(16 + len(f) for _, f in fr)
+
+
+def storefull(inp, backp, frames, back, total, want, secrets):
+    name = "storefull"
+    mnt = os.path.join(d, "small")
+    os.mkdir(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", mnt]).returncode:
+        print("test_retaind: storefull not run (tmpfs mount failed)")
+        return
+    try:
+        # leave the store room to open (its catalogue's first pages), not to commit
+        filler = os.path.join(mnt, "filler")
+        st = os.statvfs(mnt)
+        with open(filler, "wb") as f:
+            f.write(b"\0" * (st.f_bavail * st.f_frsize - 32 * 1024))
+        out0, out1 = os.path.join(d, name + "-out0.pcap"), os.path.join(d, name + "-out1.pcap")
+        proc, store, errf = start(name, (
+            f"eal = {EAL}\n  --vdev=net_pcap0,rx_pcap={inp},tx_pcap={out0}\n"
+            f"  --vdev=net_pcap1,rx_pcap={backp},tx_pcap={out1}\n"
+            f"mode = bridge\nports = net_pcap0:net_pcap1\ntimestamps = capture\n"),
+            secrets, store=os.path.join(mnt, "store"))
+        # the ALARM names the full disk
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None and \
+                "ALARM: commit failed" not in log_of(errf):
+            time.sleep(0.1)
+        log = log_of(errf)
+        check(proc.poll() is None, f"{name}: retaind exited ({proc.returncode}): {log[-2000:]}")
+        check("ALARM: commit failed" in log and "disk full?" in log,
+              f"{name}: no ALARM naming the full disk: {log[-2000:]}")
+        # forwarding goes on while no commit succeeds: what net_pcap wrote
+        # grows to the whole input (less its stdio buffer)
+        want1 = pcap_bytes(frames)
+        deadline = time.time() + 30
+        while time.time() < deadline and \
+                (not os.path.exists(out1) or os.path.getsize(out1) < want1 - 16384):
+            time.sleep(0.1)
+        size1 = os.path.getsize(out1) if os.path.exists(out1) else 0
+        check(size1 >= want1 - 16384,
+              f"{name}: only {size1} of {want1} bytes forwarded while the store was full")
+        check(not stats(store).get("sessions.closed"),
+              f"{name}: a commit succeeded on the full disk: {stats(store)}")
+        alarm = [line for line in log_of(errf).splitlines() if "ALARM" in line]
+        print(f"{name}: {size1} of {want1} bytes forwarded while the store was full; "
+              f"{alarm[0] if alarm else 'no alarm'}")
+        # room again: the retried commits store everything
+        os.unlink(filler)
+        wait_counter(proc, store, "dpdk.forwarded", total, errf)
+        log = stop(proc, errf, name)
+        got1, got0 = read_pcap(out1), read_pcap(out0)
+        check([f for _, f in got1] == [f for _, f in frames] and
+              [f for _, f in got0] == [f for _, f in back],
+              f"{name}: output differs: {len(got1)}/{len(frames)} A->B, "
+              f"{len(got0)}/{len(back)} B->A")
+        ctr = stats(store)
+        check(ctr.get("dpdk.rx") == total and ctr.get("dpdk.forwarded") == total and
+              ctr.get("dpdk.tx_dropped", 0) == 0 and ctr.get("dpdk.ring_dropped", 0) == 0,
+              f"{name}: counters {ctr}, {total} packets")
+        got = export(store)
+        check(got == want, f"{name}: {len(got)} sessions vs ingest {len(want)}")
+        check(ctr.get("sessions.closed") == closed_stored(got), f"{name}: {ctr}")
+    finally:
+        subprocess.run(["umount", "-l", mnt])
 
 
 def main():
@@ -219,6 +292,12 @@ def main():
     got = export(mstore)
     check(got == want, f"mirror: {len(got)} sessions vs ingest {len(want)}")
     check(ctr.get("sessions.closed") == closed_stored(got), f"mirror: {ctr}")
+
+    # ---- the store's disk full: ALARM, forwarding goes on, nothing lost ----
+    if os.geteuid() == 0:
+        storefull(inp, backp, frames, back, total, want, secrets)
+    else:
+        print("test_retaind: storefull not run (mounting a tmpfs needs root)")
 
     # ---- bad [dpdk] settings ----------------------------------------------
     bad = [("mode = bridge\nports = net_pcap0\n", "pairs A:B"),
