@@ -253,6 +253,8 @@ def main():
           f"bridge: sessions.closed {ctr.get('sessions.closed')}, "
           f"{closed_stored(got)} closed in the store")
     check("analysis copies dropped" in log, f"bridge: no counters in the log: {log[-1000:]}")
+    # the EAL here runs --no-huge: the operator is told what that costs
+    check("without hugepages" in log, f"bridge: no hugepage advice: {log[-1000:]}")
 
     # ---- SIGTERM while the analysis is behind: forwarding stops, every copy
     # already handed over (counted dpdk.control) is still analysed and stored
