@@ -6,6 +6,7 @@
  *   POST /v1/query         authority: a lawful query, audited before results
  *   GET  /v1/health        operator: is the store readable
  *   GET  /v1/stats         operator: counters and sizes (no personal data)
+ *   GET  /v1/metrics       operator: the same and the alarms, Prometheus text format
  *   GET  /v1/audit         auditor: the audit log, JSON Lines
  *   GET  /v1/audit/verify  auditor: the hash chain's state
  *
@@ -44,6 +45,7 @@
 #include "audit.h"
 #include "ctl_config.h"
 #include "worker.h"
+#include "alarm.h"
 #include "lawful.h"
 #include "output.h"
 #include "registry.h"
@@ -322,11 +324,29 @@ static int add_counter(void *ctx, const char *name, uint64_t v)
 	return 0;
 }
 
+/* The active alarms, by kind: {"store": {"since": T, "message": M}, ...}. */
+static json_t *alarms_json(void)
+{
+	json_t *o = json_object();
+	for (unsigned a = 0; a < CTL_ALARM_N; a++) {
+		struct ctl_alarm_state s;
+		ctl_alarm_get(a, &s);
+		if (!s.active)
+			continue;
+		char since[CTL_TIME_BUF];
+		ctl_time_format(s.since_ns, since);
+		json_object_set_new(o, ctl_alarm_name(a),
+				    json_pack("{s:s,s:s}", "since", since, "message", s.msg));
+	}
+	return o;
+}
+
 static enum MHD_Result do_health_stats(struct ctx *x, bool stats)
 {
 	struct daemon *d = x->d;
 	json_t *o = json_object();
-	json_object_set_new(o, "status", json_string("ok"));
+	/* degraded: the store cannot be read, or an alarm is active */
+	json_object_set_new(o, "status", json_string(ctl_alarm_active() ? "degraded" : "ok"));
 	json_object_set_new(o, "version", json_string(RETAIN_VERSION));
 	json_object_set_new(o, "uptime_s", json_integer((now_ns() - d->started_ns) / 1000000000LL));
 	st_store *st;
@@ -335,6 +355,7 @@ static enum MHD_Result do_health_stats(struct ctx *x, bool stats)
 	json_object_set_new(o, "store", json_string(rc ? st_strerror(rc) : "ok"));
 	if (rc)
 		json_object_set_new(o, "status", json_string("degraded"));
+	json_object_set_new(o, "alarms", alarms_json());
 	if (stats) {
 		if (!rc) {
 			struct st_stats s;
@@ -366,6 +387,118 @@ static enum MHD_Result do_health_stats(struct ctx *x, bool stats)
 	if (!rc)
 		st_store_close(st);
 	return reply_json(x->conn, MHD_HTTP_OK, o, NULL);
+}
+
+/*
+ * GET /v1/metrics: Prometheus text exposition format (0.0.4).  Persistent
+ * counters keep their names with '.' as '_' ("dpdk.rx" is
+ * retain_dpdk_rx_total); a name the store gives that is not [a-z0-9_.]
+ * is skipped (bytes read from disk: never trusted to be a metric name).
+ */
+struct metrics {
+	FILE *f;
+};
+
+static bool metric_name(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n + 1 > len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (c == '.')
+			c = '_';
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+		buf[i] = c;
+	}
+	buf[n] = 0;
+	return true;
+}
+
+static int metric_counter(void *ctx, const char *name, uint64_t v)
+{
+	struct metrics *m = ctx;
+	char mn[96];
+	if (!metric_name(name, mn, sizeof(mn)))
+		return 0;
+	/* the one maximum among the counters */
+	bool gauge = strcmp(name, "store.seal_max_stall_ms") == 0;
+	fprintf(m->f, "# TYPE retain_%s%s %s\nretain_%s%s %" PRIu64 "\n", mn, gauge ? "" : "_total",
+		gauge ? "gauge" : "counter", mn, gauge ? "" : "_total", v);
+	return 0;
+}
+
+static enum MHD_Result do_metrics(struct ctx *x)
+{
+	struct daemon *d = x->d;
+	struct metrics m = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	m.f = open_memstream(&buf, &len);
+	if (!m.f)
+		return reply_error(x->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	FILE *f = m.f;
+	fprintf(f, "# HELP retain_up retaind answers.\n# TYPE retain_up gauge\nretain_up 1\n");
+	fprintf(f, "# HELP retain_uptime_seconds Seconds since retaind started.\n"
+		   "# TYPE retain_uptime_seconds gauge\nretain_uptime_seconds %lld\n",
+		(long long)((now_ns() - d->started_ns) / 1000000000LL));
+	fprintf(f, "# HELP retain_alarm An alarm is active (1): store (commits fail), seal, "
+		   "expiry, clock (the wall clock stepped).\n# TYPE retain_alarm gauge\n");
+	struct ctl_alarm_state al[CTL_ALARM_N];
+	for (unsigned a = 0; a < CTL_ALARM_N; a++) {
+		ctl_alarm_get(a, &al[a]);
+		fprintf(f, "retain_alarm{kind=\"%s\"} %d\n", ctl_alarm_name(a), al[a].active);
+	}
+	fprintf(f, "# HELP retain_alarm_since_seconds When the active alarm started (Unix time).\n"
+		   "# TYPE retain_alarm_since_seconds gauge\n");
+	for (unsigned a = 0; a < CTL_ALARM_N; a++)
+		if (al[a].active)
+			fprintf(f, "retain_alarm_since_seconds{kind=\"%s\"} %lld\n",
+				ctl_alarm_name(a), (long long)(al[a].since_ns / 1000000000LL));
+	fprintf(f, "# HELP retain_alarms_raised_total Times each alarm became active since the "
+		   "start.\n# TYPE retain_alarms_raised_total counter\n");
+	for (unsigned a = 0; a < CTL_ALARM_N; a++)
+		fprintf(f, "retain_alarms_raised_total{kind=\"%s\"} %" PRIu64 "\n",
+			ctl_alarm_name(a), al[a].raised);
+	st_store *st;
+	int rc = st_store_open_with(d->cfg.store_dir, ST_OPEN_RDONLY,
+				    &(struct st_open_opts){.keys = d->keys}, &st);
+	fprintf(f, "# HELP retain_store_readable The store opens for reading.\n"
+		   "# TYPE retain_store_readable gauge\nretain_store_readable %d\n", rc == 0);
+	if (!rc) {
+		struct st_stats ss;
+		if (st_store_stats(st, &ss) == 0)
+			fprintf(f,
+				"# HELP retain_store_sessions Sessions in the store.\n"
+				"# TYPE retain_store_sessions gauge\n"
+				"retain_store_sessions{state=\"closed\"} %" PRIu64 "\n"
+				"retain_store_sessions{state=\"open\"} %" PRIu64 "\n"
+				"# HELP retain_store_segments Day segments in the store.\n"
+				"# TYPE retain_store_segments gauge\nretain_store_segments %" PRIu64 "\n"
+				"# HELP retain_store_bytes Bytes on disk.\n"
+				"# TYPE retain_store_bytes gauge\n"
+				"retain_store_bytes{part=\"segments\"} %" PRIu64 "\n"
+				"retain_store_bytes{part=\"catalog\"} %" PRIu64 "\n",
+				ss.sessions_closed, ss.sessions_open, ss.segments, ss.bytes_segments,
+				ss.bytes_catalog);
+		st_store_counters(st, metric_counter, &m);
+		st_store_close(st);
+	}
+	fprintf(f, "# HELP retain_api_requests_total API requests by outcome.\n"
+		   "# TYPE retain_api_requests_total counter\n"
+		   "retain_api_requests_total %" PRIuFAST64 "\n"
+		   "# TYPE retain_api_queries_total counter\nretain_api_queries_total %" PRIuFAST64 "\n"
+		   "# TYPE retain_api_refused_total counter\nretain_api_refused_total %" PRIuFAST64 "\n"
+		   "# TYPE retain_api_errors_total counter\nretain_api_errors_total %" PRIuFAST64 "\n",
+		atomic_load(&d->n_requests), atomic_load(&d->n_queries), atomic_load(&d->n_refused),
+		atomic_load(&d->n_errors));
+	if (fclose(f) != 0) {
+		free(buf);
+		return reply_error(x->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	return reply(x->conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len,
+		     NULL);
 }
 
 struct audit_dump {
@@ -522,6 +655,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		{"/v1/stats", false, CTL_ROLE_OPERATOR},
 		{"/v1/audit", false, CTL_ROLE_AUDITOR},
 		{"/v1/audit/verify", false, CTL_ROLE_AUDITOR},
+		{"/v1/metrics", false, CTL_ROLE_OPERATOR},
 	};
 	int r = -1;
 	for (unsigned i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -549,8 +683,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return do_health_stats(&x, r == 2);
 	case 3:
 		return do_audit_log(&x);
-	default:
+	case 4:
 		return do_audit_verify(&x);
+	default:
+		return do_metrics(&x);
 	}
 }
 

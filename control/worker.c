@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "worker.h"
+#include "alarm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -404,8 +405,10 @@ static int feed(ctl_worker *w, dp_capture *c, struct dp_pkt *pkts, int failing)
 		usleep(w->cfg.dpdk_test_delay_us); /* tests: a slow analysis side */
 	for (int i = 0; i < n; i++) {
 		int rc = ctl_pipeline_packet(w->p, &pkts[i], c->linktype);
-		if (rc && !failing)
+		if (rc && !failing) {
 			fprintf(stderr, "retaind: ALARM: storing sessions: %s\n", st_strerror(rc));
+			ctl_alarm_raise(CTL_ALARM_STORE, "storing sessions: %s", st_strerror(rc));
+		}
 		if (pkts[i].ts_ns > w->pkt_clock)
 			w->pkt_clock = pkts[i].ts_ns;
 	}
@@ -527,6 +530,8 @@ static void alarm_commit(const ctl_worker *w, int rc)
 	fprintf(stderr, "retaind: ALARM: commit failed: %s%s; keeping the batch in memory "
 			"and retrying; requests are not answered until a commit succeeds\n",
 		st_strerror(rc), why);
+	ctl_alarm_raise(CTL_ALARM_STORE, "commit failed: %s%s; the batch is kept in memory "
+			"and retried", st_strerror(rc), why);
 }
 
 /* ---- store maintenance: sealing and expiry ------------------------------- */
@@ -673,6 +678,8 @@ static void maint_fail(ctl_worker *w, const char *what, int rc)
 	maint_count(w, "store.seal_errors", 1);
 	m->fails++;
 	int64_t delay = ctl_maint_backoff_ns(m->fails);
+	ctl_alarm_raise(CTL_ALARM_SEAL, "sealing: %s: %s; retried in %lld s", what,
+			st_strerror(rc), (long long)(delay / NS));
 	if (!m->failing)
 		fprintf(stderr, "retaind: ALARM: sealing: %s: %s; the days stay unsealed, ingest "
 				"goes on, retrying in %lld s (backoff to %lld s)\n",
@@ -703,6 +710,9 @@ static bool maint_clock_ok(ctl_worker *w)
 				(long long)((wall - mono - m->clock_base) / NS));
 			maint_count(w, "store.clock_alarms", 1);
 			m->clock_alarm = true;
+			ctl_alarm_raise(CTL_ALARM_CLOCK, "the wall clock stepped forward by %lld s "
+					"since the start: sealing and expiry are stopped",
+					(long long)((wall - mono - m->clock_base) / NS));
 		}
 		return false;
 	}
@@ -710,6 +720,7 @@ static bool maint_clock_ok(ctl_worker *w)
 		fprintf(stderr, "retaind: the wall clock is back in line: sealing and expiry "
 				"resume\n");
 	m->clock_alarm = false;
+	ctl_alarm_clear(CTL_ALARM_CLOCK);
 	return true;
 }
 
@@ -748,9 +759,12 @@ static void maint_expire(ctl_worker *w, int64_t now)
 	if (rc) {
 		fprintf(stderr, "retaind: ALARM: expiry: %s (retried in %lld s)\n",
 			st_strerror(rc), (long long)(MAINT_EXPIRE_NS / NS));
+		ctl_alarm_raise(CTL_ALARM_EXPIRY, "expiry: %s; retried in %lld s", st_strerror(rc),
+				(long long)(MAINT_EXPIRE_NS / NS));
 		maint_count(w, "store.expire_errors", 1);
 		return;
 	}
+	ctl_alarm_clear(CTL_ALARM_EXPIRY);
 	if (r.sessions_removed || r.segments_removed)
 		fprintf(stderr, "retaind: expiry: %" PRIu64 " sessions, %" PRIu64 " segments, %"
 				PRIu64 " bytes removed in %lld ms\n",
@@ -805,6 +819,11 @@ static void maint_install(ctl_worker *w, st_seal_job *job, int prep_rc, int64_t 
 			st_strerror(rc));
 		maint_count(w, "store.seal_errors", 1);
 		r.sealed = (uint32_t)st_seal_job_days(job);
+		ctl_alarm_raise(CTL_ALARM_SEAL, "sealing: %zu days sealed, then %s failed: %s",
+				st_seal_job_days(job), after ? after : "a step after the commit",
+				st_strerror(rc));
+	} else {
+		ctl_alarm_clear(CTL_ALARM_SEAL);
 	}
 	if (r.sealed)
 		maint_count(w, "store.sealed_days", r.sealed);
@@ -1012,9 +1031,11 @@ static void *run(void *arg)
 			/* a counter not handed over is retried with the next
 			 * commit: it must not hold back the sessions' */
 			rc = dpdk_persist(w);
-			if (rc && !failing)
+			if (rc && !failing) {
 				fprintf(stderr, "retaind: ALARM: dpdk counters: %s\n",
 					st_strerror(rc));
+				ctl_alarm_raise(CTL_ALARM_STORE, "dpdk counters: %s", st_strerror(rc));
+			}
 #endif
 			rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
@@ -1027,6 +1048,7 @@ static void *run(void *arg)
 				if (failing)
 					fprintf(stderr, "retaind: commits succeed again\n");
 				failing = 0;
+				ctl_alarm_clear(CTL_ALARM_STORE);
 				if (w->lis)
 					ctl_listener_flush(w->lis);
 				if (ckpt)
@@ -1101,9 +1123,11 @@ void ctl_worker_stop(ctl_worker *w)
 		dpdk_log(w);
 #endif
 		rc = ctl_pipeline_commit(w->p, true);
-		if (rc)
+		if (rc) {
 			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
 				st_strerror(rc));
+			ctl_alarm_raise(CTL_ALARM_STORE, "final commit failed: %s", st_strerror(rc));
+		}
 		else if (w->lis)
 			ctl_listener_flush(w->lis);
 		/* after the final commit (a prepare under way must not hold it

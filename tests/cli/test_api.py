@@ -13,6 +13,7 @@
 retaind is always stopped (try/finally); every wait is bounded.
 """
 import hashlib
+import re
 import os
 import shutil
 import signal
@@ -231,6 +232,46 @@ try:
     st = json.loads(curl("/v1/stats", TOK["operator"])[1])
     check(st.get("store_stats", {}).get("sessions_closed", 0) > 0 and "api" in st,
           f"stats lacks store figures: {st}")
+    check(st.get("alarms") == {}, f"alarms on a healthy daemon: {st.get('alarms')}")
+
+    # ---- operator: Prometheus metrics, the same figures -------------------------
+    code, body = curl("/v1/metrics", TOK["operator"])
+    check(code == 200, f"/v1/metrics: HTTP {code}: {body[:200]}")
+    sample = re.compile(r'^([a-z_][a-z0-9_]*)(\{[a-z_]+="[a-z0-9_.]*"\})? (-?[0-9]+)$')
+    met, typed = {}, set()
+    for line in body.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("# HELP ") or not line:
+            continue
+        m = sample.match(line)
+        if not check(m, f"/v1/metrics: not a sample line: {line!r}"):
+            continue
+        check(m.group(1) in typed, f"/v1/metrics: {m.group(1)} has no TYPE line before it")
+        met[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+    print(f"/v1/metrics: {len(met)} samples, e.g. " +
+          ", ".join(f"{k} {v}" for k, v in list(met.items())[-12:-8]))
+    check(len(met) >= 15 + len(st["counters"]), f"/v1/metrics: only {len(met)} samples")
+    check(met.get("retain_up") == 1 and met.get("retain_store_readable") == 1,
+          f"/v1/metrics: up/readable: {met}")
+    closed_m = met.get('retain_store_sessions{state="closed"}')
+    check(closed_m == st["store_stats"]["sessions_closed"],
+          f"/v1/metrics sessions {closed_m} vs stats {st['store_stats']}")
+    for name, v in st["counters"].items():
+        mn = "retain_" + name.replace(".", "_")
+        got_v = met.get(mn + "_total", met.get(mn))
+        check(got_v == v, f"/v1/metrics {mn}: {got_v}, /v1/stats {name}: {v}")
+    for kind in ("store", "seal", "expiry", "clock"):
+        check(met.get(f'retain_alarm{{kind="{kind}"}}') == 0 and
+              met.get(f'retain_alarms_raised_total{{kind="{kind}"}}') == 0,
+              f"/v1/metrics alarm {kind}: {met}")
+    check(met.get("retain_api_requests_total", 0) > 0, f"/v1/metrics api: {met}")
+    leaked = [a for a in accounts if a in body]
+    check(not leaked and s["ipv4"] not in body, f"/v1/metrics shows personal data: {leaked[:3]}")
+    check(curl("/v1/metrics", TOK["auditor"])[0] == 403, "auditor may read /v1/metrics")
+    check(curl("/v1/metrics")[0] == 401, "/v1/metrics without a token")
+    check(curl("/v1/metrics", TOK["operator"], method="POST")[0] == 405, "POST /v1/metrics")
 
     # ---- auditor ----------------------------------------------------------------
     n2 = len(audit_entries())

@@ -14,11 +14,15 @@ retaind raises its ALARM.  Then:
   read-only handle);
 - once room returns (tmpfs remounted larger; retaind restarted with a larger
   map), radclient's retries of every request ever sent are all answered;
+- while the disk is full the operator's GET /v1/health says "degraded" with
+  the store alarm and its message, and /v1/metrics retain_alarm{kind="store"}
+  is 1; once commits succeed again both are clear and the alarm counted;
 - at the end every session is stored exactly once, the persistent counter
   sessions.closed is exact (no double counting across failed commits),
   `retain verify --no-seal` passes and the store opens without repair.
 
 Needs root (mount) and radclient (freeradius-utils): skips (77) otherwise."""
+import hashlib
 import json
 import os
 import random
@@ -63,7 +67,10 @@ class Daemon:
         self.started = threading.Event()
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
-        check(self.started.wait(10), f"retaind did not start: {self.lines}")
+        self.started.wait(10)
+        if not check(self.alive() and any("accounting listener" in l for l in self.lines),
+                     f"retaind did not start: {self.lines}"):
+            finish("exhaustion")  # nothing to test without it
 
     def _read(self):
         for line in self.p.stderr:
@@ -134,7 +141,37 @@ def exported(store):
     return by
 
 
-def exhaust(name, store, conf, alarm, make_room):
+def api_get(api, path):
+    """(status, body) of one GET on retaind's API as the operator."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "15", "--cacert", api["crt"],
+                        "-H", f"Authorization: Bearer {api['tok']}", "-o", "-",
+                        "-w", "\n%{http_code}", f"https://127.0.0.1:{api['port']}{path}"],
+                       capture_output=True, text=True, timeout=30)
+    out, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), out
+
+
+def api_alarm(api, name, want):
+    """Health and metrics agree that the store alarm is (want) active."""
+    code, body = api_get(api, "/v1/health")
+    j = json.loads(body) if code == 200 else {}
+    al = j.get("alarms", {}).get("store")
+    if want:
+        check(j.get("status") == "degraded" and al and "commit failed" in al.get("message", "")
+              and al.get("since"), f"{name}: /v1/health while full: HTTP {code} {body[:500]}")
+    else:
+        check(j.get("status") == "ok" and j.get("alarms") == {},
+              f"{name}: /v1/health after recovery: HTTP {code} {body[:500]}")
+    code, body = api_get(api, "/v1/metrics")
+    lines = set(body.splitlines())
+    check(code == 200 and f'retain_alarm{{kind="store"}} {int(want)}' in lines,
+          f"{name}: /v1/metrics store alarm not {int(want)}: HTTP {code} {body[:800]}")
+    raised = [l for l in lines if l.startswith('retain_alarms_raised_total{kind="store"} ')]
+    check(raised and int(raised[0].split()[1]) >= 1, f"{name}: alarm not counted: {raised}")
+    return j
+
+
+def exhaust(name, store, conf, alarm, make_room, api=None):
     """Fill the store until retaind raises `alarm`, then call make_room(d)
     (which may return a new Daemon) while radclient retries everything."""
     port = int(open(conf).read().split("listen = 127.0.0.1:")[1].split()[0])
@@ -170,6 +207,9 @@ def exhaust(name, store, conf, alarm, make_room):
         by = exported(store)
         check(len(by) >= answered,
               f"{name}: {answered} requests answered but only {len(by)} sessions stored")
+        if api:
+            j = api_alarm(api, name, True)
+            print(f"{name}: /v1/health: {j.get('status')}, {j.get('alarms')}")
 
         # room returns while radclient retries every request ever sent
         reqfile = os.path.join(os.path.dirname(conf), f"{name}.requests")
@@ -196,6 +236,8 @@ def exhaust(name, store, conf, alarm, make_room):
         if nd is None:
             check("commits succeed again" in d.log(),
                   f"{name}: no recovery in the log:\n{d.log()[-2000:]}")
+            if api:
+                api_alarm(api, name, False)
         check(d.stop() == 0, f"{name}: retaind exit {d.p.returncode}:\n{d.log()[-2000:]}")
     finally:
         if d.alive():
@@ -223,10 +265,13 @@ def exhaust(name, store, conf, alarm, make_room):
           f"verify ok")
 
 
-def write_conf(path, store, port, secrets, extra=""):
+def write_conf(path, store, port, secrets, extra="", api=None):
     with open(path, "w") as f:
         f.write(f"[store]\ndir = {store}\n{extra}[listener]\nlisten = 127.0.0.1:{port}\n"
                 f"[capture]\nsecrets = {secrets}\ncommit_ms = 20\n")
+        if api:
+            f.write(f"[api]\nlisten = 127.0.0.1:{api['port']}\ncert = {api['crt']}\n"
+                    f"key = {api['key']}\ntokens = {api['tokens']}\n")
 
 
 top = tmpdir()
@@ -249,13 +294,26 @@ subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", mnt]
 try:
     store = os.path.join(mnt, "store")
     conf = os.path.join(top, "disk.conf")
-    write_conf(conf, store, free_port(), secrets)
+    # the operator's API: the alarm must show there too
+    api = {"crt": os.path.join(top, "api.crt"), "key": os.path.join(top, "api.key"),
+           "tokens": os.path.join(top, "tokens"), "tok": "tok-operator-exhaustion"}
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", api["key"], "-out",
+                    api["crt"], "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    with open(api["tokens"], "w") as f:
+        f.write(f"ops-1 operator {hashlib.sha256(api['tok'].encode()).hexdigest()}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        api["port"] = s.getsockname()[1]
+    write_conf(conf, store, free_port(), secrets, api=api)
+    os.mkdir(store, 0o700)  # the API's audit log lives there from the start
 
     def remount(d):
         subprocess.run(["mount", "-o", "remount,size=64m", mnt], check=True)
         return None
 
-    exhaust("disk", store, conf, "KiB free of", remount)
+    exhaust("disk", store, conf, "KiB free of", remount, api)
 finally:
     subprocess.run(["umount", "-l", mnt])
 
