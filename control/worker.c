@@ -1127,9 +1127,9 @@ void ctl_worker_stop(ctl_worker *w)
 			fprintf(stderr, "retaind: ALARM: final commit failed: %s\n",
 				st_strerror(rc));
 			ctl_alarm_raise(CTL_ALARM_STORE, "final commit failed: %s", st_strerror(rc));
-		}
-		else if (w->lis)
+		} else if (w->lis) {
 			ctl_listener_flush(w->lis);
+		}
 		/* after the final commit (a prepare under way must not hold it
 		 * back), before the store closes: a job borrows it */
 		maint_stop(w);
