@@ -891,6 +891,13 @@ int main(int argc, char **argv)
 	if (d.cfg.user[0] && drop_privileges(d.cfg.user) < 0)
 		goto out_worker;
 	if (d.cfg.has_api) {
+		/* A new store: the worker creates it (as this user) when it
+		 * starts, but its audit log is there from the start.  Without a
+		 * worker nothing would fill a new directory: not made. */
+		if (worker && mkdir(d.cfg.store_dir, 0700) < 0 && errno != EEXIST) {
+			logf_("store %s: %s", d.cfg.store_dir, strerror(errno));
+			goto out_worker;
+		}
 		rc = ctl_audit_open(d.cfg.store_dir, &d.audit);
 		if (rc) {
 			logf_("audit log in %s: %s", d.cfg.store_dir, strerror(-rc));
@@ -945,11 +952,12 @@ int main(int argc, char **argv)
 	}
 	mhd = MHD_start_daemon(
 		flags, d.cfg.port, NULL, NULL, on_request, &d,
+		/* first: the options after it log through it */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_HTTPS_MEM_CERT, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,

@@ -307,7 +307,8 @@ try:
         s.bind(("127.0.0.1", 0))
         api["port"] = s.getsockname()[1]
     write_conf(conf, store, free_port(), secrets, api=api)
-    os.mkdir(store, 0o700)  # the API's audit log lives there from the start
+    # (the store directory does not exist yet: retaind makes it for the API's
+    # audit log before its worker creates the store there)
 
     def remount(d):
         subprocess.run(["mount", "-o", "remount,size=64m", mnt], check=True)
