@@ -395,8 +395,12 @@ static enum MHD_Result do_health_stats(struct ctx *x, bool stats)
  * retain_dpdk_rx_total); a name the store gives that is not [a-z0-9_.]
  * is skipped (bytes read from disk: never trusted to be a metric name).
  */
+#define METRICS_COUNTERS_MAX 256
+
 struct metrics {
 	FILE *f;
+	unsigned n;
+	char seen[METRICS_COUNTERS_MAX][96]; /* names given: each family once */
 };
 
 static bool metric_name(const char *name, char *buf, size_t len)
@@ -422,6 +426,15 @@ static int metric_counter(void *ctx, const char *name, uint64_t v)
 	char mn[96];
 	if (!metric_name(name, mn, sizeof(mn)))
 		return 0;
+	/* "a.b" and "a_b" would be one family, and a counter may not take the
+	 * name of one of the fixed families below: a duplicate TYPE makes a
+	 * scraper reject the whole page */
+	if (!strncmp(mn, "api_", 4) || !strncmp(mn, "alarm", 5) || m->n == METRICS_COUNTERS_MAX)
+		return 0;
+	for (unsigned i = 0; i < m->n; i++)
+		if (!strcmp(m->seen[i], mn))
+			return 0;
+	memcpy(m->seen[m->n++], mn, sizeof(mn));
 	/* the one maximum among the counters */
 	bool gauge = strcmp(name, "store.seal_max_stall_ms") == 0;
 	fprintf(m->f, "# TYPE retain_%s%s %s\nretain_%s%s %" PRIu64 "\n", mn, gauge ? "" : "_total",
@@ -432,13 +445,15 @@ static int metric_counter(void *ctx, const char *name, uint64_t v)
 static enum MHD_Result do_metrics(struct ctx *x)
 {
 	struct daemon *d = x->d;
-	struct metrics m = {0};
+	struct metrics *m = calloc(1, sizeof(*m)); /* 24 KiB: not on a thread's stack */
 	char *buf = NULL;
 	size_t len = 0;
-	m.f = open_memstream(&buf, &len);
-	if (!m.f)
+	FILE *f = m ? open_memstream(&buf, &len) : NULL;
+	if (!f) {
+		free(m);
 		return reply_error(x->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	FILE *f = m.f;
+	}
+	m->f = f;
 	fprintf(f, "# HELP retain_up retaind answers.\n# TYPE retain_up gauge\nretain_up 1\n");
 	fprintf(f, "# HELP retain_uptime_seconds Seconds since retaind started.\n"
 		   "# TYPE retain_uptime_seconds gauge\nretain_uptime_seconds %lld\n",
@@ -482,10 +497,10 @@ static enum MHD_Result do_metrics(struct ctx *x)
 				"retain_store_bytes{part=\"catalog\"} %" PRIu64 "\n",
 				ss.sessions_closed, ss.sessions_open, ss.segments, ss.bytes_segments,
 				ss.bytes_catalog);
-		st_store_counters(st, metric_counter, &m);
+		st_store_counters(st, metric_counter, m);
 		st_store_close(st);
 	}
-	fprintf(f, "# HELP retain_api_requests_total API requests by outcome.\n"
+	fprintf(f, "# HELP retain_api_requests_total API requests received.\n"
 		   "# TYPE retain_api_requests_total counter\n"
 		   "retain_api_requests_total %" PRIuFAST64 "\n"
 		   "# TYPE retain_api_queries_total counter\nretain_api_queries_total %" PRIuFAST64 "\n"
@@ -493,6 +508,7 @@ static enum MHD_Result do_metrics(struct ctx *x)
 		   "# TYPE retain_api_errors_total counter\nretain_api_errors_total %" PRIuFAST64 "\n",
 		atomic_load(&d->n_requests), atomic_load(&d->n_queries), atomic_load(&d->n_refused),
 		atomic_load(&d->n_errors));
+	free(m);
 	if (fclose(f) != 0) {
 		free(buf);
 		return reply_error(x->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");

@@ -114,6 +114,8 @@ struct ctl_worker {
 	struct maint maint;
 	bool replay;        /* packet times are not the wall clock's ([dpdk] timestamps) */
 	int64_t pkt_clock;  /* latest packet time (replay: the maintenance clock) */
+	bool store_err;     /* a store error since the last commit: the store
+			       alarm stays (store_error()) */
 	dp_capture *cap;      /* NULL: no live source */
 	ctl_listener *lis;    /* NULL: no accounting listener */
 	dp_secrets *secrets;
@@ -161,6 +163,18 @@ static int64_t mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* A store error outside the commit itself (a put, the listener's, the
+ * DPDK counters'): logged once per failing spell (not while `failing`),
+ * the store alarm raised, and kept by the next successful commit. */
+static void store_error(ctl_worker *w, int failing, const char *what, int rc)
+{
+	if (!failing && !w->store_err)
+		fprintf(stderr, "retaind: ALARM: %s: %s\n", what, st_strerror(rc));
+	if (!w->store_err)
+		ctl_alarm_raise(CTL_ALARM_STORE, "%s: %s", what, st_strerror(rc));
+	w->store_err = true;
 }
 
 #if HAVE_DPDK
@@ -405,10 +419,8 @@ static int feed(ctl_worker *w, dp_capture *c, struct dp_pkt *pkts, int failing)
 		usleep(w->cfg.dpdk_test_delay_us); /* tests: a slow analysis side */
 	for (int i = 0; i < n; i++) {
 		int rc = ctl_pipeline_packet(w->p, &pkts[i], c->linktype);
-		if (rc && !failing) {
-			fprintf(stderr, "retaind: ALARM: storing sessions: %s\n", st_strerror(rc));
-			ctl_alarm_raise(CTL_ALARM_STORE, "storing sessions: %s", st_strerror(rc));
-		}
+		if (rc)
+			store_error(w, failing, "storing sessions", rc);
 		if (pkts[i].ts_ns > w->pkt_clock)
 			w->pkt_clock = pkts[i].ts_ns;
 	}
@@ -910,6 +922,12 @@ static void maint_tick(ctl_worker *w, int64_t mono)
 		pthread_cond_signal(&m->cv);
 		pthread_mutex_unlock(&m->mu);
 		return; /* expiry after the install */
+	} else if (m->failing) {
+		/* what failed is not due any more (expired meanwhile) */
+		fprintf(stderr, "retaind: sealing: nothing left to seal; the sealing alarm ends\n");
+		m->failing = false;
+		m->fails = 0;
+		ctl_alarm_clear(CTL_ALARM_SEAL);
 	}
 	if (mono >= m->next_expire || day_of_ns(now - w->cfg.retention_ns) != m->expire_day)
 		maint_expire(w, now);
@@ -994,17 +1012,15 @@ static void *run(void *arg)
 				for (int i = 0; i < n; i++) {
 					int rc = ctl_pipeline_packet(w->p, &pkts[i],
 								     w->cap->linktype);
-					if (rc && !failing)
-						fprintf(stderr, "retaind: ALARM: storing sessions: "
-								"%s\n", st_strerror(rc));
+					if (rc)
+						store_error(w, failing, "storing sessions", rc);
 				}
 				got += n > 0 ? n : 0;
 			}
 			if (w->lis) {
 				int n = ctl_listener_read(w->lis, w->p);
-				if (n < 0 && !failing)
-					fprintf(stderr, "retaind: ALARM: listener: %s\n",
-						st_strerror(n));
+				if (n < 0)
+					store_error(w, failing, "listener", n);
 				got += n > 0 ? n : 0;
 			}
 		}
@@ -1031,11 +1047,8 @@ static void *run(void *arg)
 			/* a counter not handed over is retried with the next
 			 * commit: it must not hold back the sessions' */
 			rc = dpdk_persist(w);
-			if (rc && !failing) {
-				fprintf(stderr, "retaind: ALARM: dpdk counters: %s\n",
-					st_strerror(rc));
-				ctl_alarm_raise(CTL_ALARM_STORE, "dpdk counters: %s", st_strerror(rc));
-			}
+			if (rc)
+				store_error(w, failing, "dpdk counters", rc);
 #endif
 			rc = ctl_pipeline_commit(w->p, ckpt);
 			if (rc) {
@@ -1048,7 +1061,11 @@ static void *run(void *arg)
 				if (failing)
 					fprintf(stderr, "retaind: commits succeed again\n");
 				failing = 0;
-				ctl_alarm_clear(CTL_ALARM_STORE);
+				/* the alarm ends with a commit and no other store
+				 * error since the one before */
+				if (!w->store_err)
+					ctl_alarm_clear(CTL_ALARM_STORE);
+				w->store_err = false;
 				if (w->lis)
 					ctl_listener_flush(w->lis);
 				if (ckpt)
@@ -1119,7 +1136,7 @@ void ctl_worker_stop(ctl_worker *w)
 #if HAVE_DPDK
 		rc = dpdk_persist(w);
 		if (rc)
-			fprintf(stderr, "retaind: ALARM: dpdk counters: %s\n", st_strerror(rc));
+			store_error(w, 0, "dpdk counters", rc);
 		dpdk_log(w);
 #endif
 		rc = ctl_pipeline_commit(w->p, true);

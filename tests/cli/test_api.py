@@ -237,11 +237,15 @@ try:
     # ---- operator: Prometheus metrics, the same figures -------------------------
     code, body = curl("/v1/metrics", TOK["operator"])
     check(code == 200, f"/v1/metrics: HTTP {code}: {body[:200]}")
+    # (the helper cut only the newline curl -w put before the status)
+    check(body.endswith("\n"), "/v1/metrics: no newline after the last line")
     sample = re.compile(r'^([a-z_][a-z0-9_]*)(\{[a-z_]+="[a-z0-9_.]*"\})? (-?[0-9]+)$')
     met, typed = {}, set()
     for line in body.splitlines():
         if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
+            fam = line.split()[2]
+            check(fam not in typed, f"/v1/metrics: a second TYPE line for {fam}")
+            typed.add(fam)
             continue
         if line.startswith("# HELP ") or not line:
             continue

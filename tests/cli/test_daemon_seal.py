@@ -311,6 +311,9 @@ r = Daemon(enc, now3, tail=f"[api]\nlisten = 127.0.0.1:{api_port}\ncert = {crt}\
                            f"tokens = {toks}\n")
 ok = r.wait_for(lambda l: any("ALARM: sealing" in x for x in l))
 check(r.acct(7, "live-enc"), "listener answers while sealing fails")
+# the worker (and its alarm) may start before the API listens
+check(r.wait_for(lambda l: any("serving https://" in x for x in l)),
+      f"the API did not start: {r.log()[-10:]}")
 code, body = api_get("/v1/health")
 h = json.loads(body) if code == 200 else {}
 seal_al = h.get("alarms", {}).get("seal", {})
