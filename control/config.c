@@ -302,6 +302,8 @@ static int kv(struct parse_ctx *p, const char *section, const char *name, const 
 		}
 	} else if (strcmp(section, "daemon") == 0 && strcmp(name, "user") == 0) {
 		ok = set_str(c->user, sizeof(c->user), value);
+	} else if (strcmp(section, "daemon") == 0 && strcmp(name, "test_stall_ms") == 0) {
+		ok = parse_u32(value, 0, 600000, &c->test_stall_ms);
 	} else {
 		snprintf(p->why, sizeof(p->why), "unknown setting [%.32s] %.32s", section, name);
 		return 0;

@@ -64,6 +64,8 @@
  *                                  ; dataplane/linemap.h; reloaded on SIGHUP)
  *     [daemon]
  *     user = retain                ; drop to this user after opening sources
+ *     test_stall_ms = 0            ; tests only: the worker sleeps this long
+ *                                  ; before its first turn (a stuck worker)
  *
  * [api] (all of listen, cert, key, tokens), [capture], [dpdk] and [listener]
  * are each optional, but one of them must be there; [capture] interface and
@@ -125,6 +127,8 @@ struct ctl_config {
 	uint32_t dpdk_burst;     /**< default 32 */
 	int dpdk_ts;             /**< enum dp_dpdk_ts: 0 clock, 1 capture (mbuf µs) */
 	uint32_t dpdk_test_delay_us; /**< test_analysis_delay_us: tests only (0) */
+	uint32_t test_stall_ms;  /**< [daemon] test_stall_ms: tests only: the worker
+				      sleeps this long before its first turn (0) */
 };
 
 enum ctl_dpdk_mode {

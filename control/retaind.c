@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <systemd/sd-daemon.h>
 #include <openssl/crypto.h>
 
 #include "config.h"
@@ -87,6 +88,14 @@ static int64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC, as the worker's beat */
+static int64_t mono_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
@@ -987,10 +996,41 @@ int main(int argc, char **argv)
 	logf_("serving https://%s (store %s, %zu client%s)", d.cfg.listen, d.cfg.store_dir,
 	      d.tokens.n, d.tokens.n == 1 ? "" : "s");
 wait:;
+	/* systemd (Type=notify): ready now; with WatchdogSec, a ping every
+	 * third of it while the worker loop turns, none once it has stood
+	 * still for the whole period (systemd then restarts retaind).  Outside
+	 * systemd (no NOTIFY_SOCKET) these do nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=%s", worker ? "recording" : "serving queries");
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	if (wd_usec)
+		logf_("systemd watchdog: %llu ms, pinged while the worker turns",
+		      (unsigned long long)(wd_usec / 1000));
+	bool stuck = false;
 	int sig = 0;
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		if (wd_usec) {
+			struct timespec to = {.tv_sec = (time_t)(wd_usec / 3 / 1000000),
+					      .tv_nsec = (long)(wd_usec / 3 % 1000000 * 1000)};
+			sig = sigtimedwait(&sigs, NULL, &to);
+			int64_t idle = worker ? mono_now_ns() - ctl_worker_beat(worker) : 0;
+			if (idle < (int64_t)wd_usec * 1000) {
+				sd_notify(0, "WATCHDOG=1");
+				if (stuck)
+					logf_("the worker turns again: systemd watchdog pings resume");
+				stuck = false;
+			} else if (!stuck) {
+				logf_("ALARM: the worker has not turned for %lld ms: no systemd "
+				      "watchdog ping (systemd restarts retaind)",
+				      (long long)(idle / 1000000));
+				stuck = true;
+			}
+			if (sig < 0)
+				continue; /* timeout (or EINTR) */
+		} else if (sigwait(&sigs, &sig) != 0) {
 			continue;
+		}
 		if (sig != SIGHUP)
 			break;
 		logf_("SIGHUP: reloading the secrets file and the line map");
@@ -998,6 +1038,7 @@ wait:;
 			ctl_worker_reload(worker);
 	}
 	logf_("signal %d: stopping", sig);
+	sd_notify(0, "STOPPING=1");
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	status = 0;

@@ -116,6 +116,7 @@ struct ctl_worker {
 	int64_t pkt_clock;  /* latest packet time (replay: the maintenance clock) */
 	bool store_err;     /* a store error since the last commit: the store
 			       alarm stays (store_error()) */
+	_Atomic int64_t beat; /* monotonic time of the loop's last turn */
 	dp_capture *cap;      /* NULL: no live source */
 	ctl_listener *lis;    /* NULL: no accounting listener */
 	dp_secrets *secrets;
@@ -984,10 +985,13 @@ static void *run(void *arg)
 	w->replay = !wall_clock;
 	unsigned idle_us = 0;
 
+	if (w->cfg.test_stall_ms)
+		usleep(w->cfg.test_stall_ms * 1000u); /* tests: a stuck worker */
 	while (!atomic_load(&w->stop)) {
 		if (atomic_exchange(&w->reload, 0))
 			do_reload(w);
 		int64_t now = mono_ns();
+		atomic_store_explicit(&w->beat, now, memory_order_relaxed);
 		int64_t wait_ms = (last_commit + commit_ns - now) / 1000000;
 		if (wait_ms < 0)
 			wait_ms = 0;
@@ -1102,6 +1106,7 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 	rc = maint_start(w, err, errlen);
 	if (rc)
 		return rc;
+	atomic_store(&w->beat, mono_ns());
 	rc = pthread_create(&w->th, NULL, run, w);
 	if (rc) {
 		snprintf(err, errlen, "capture thread: %s", strerror(rc));
@@ -1119,6 +1124,11 @@ int ctl_worker_start(ctl_worker *w, char *err, size_t errlen)
 void ctl_worker_reload(ctl_worker *w)
 {
 	atomic_store(&w->reload, 1);
+}
+
+int64_t ctl_worker_beat(const ctl_worker *w)
+{
+	return atomic_load_explicit(&((ctl_worker *)w)->beat, memory_order_relaxed);
 }
 
 void ctl_worker_stop(ctl_worker *w)

@@ -72,6 +72,11 @@ void ctl_worker_reload(ctl_worker *w);
  *  thread (a prepare under way stops between two days), close everything. */
 void ctl_worker_stop(ctl_worker *w);
 
+/** CLOCK_MONOTONIC ns of the worker loop's last turn (it turns at least
+ *  every 100 ms while healthy; a seal install or a slow fsync can hold it
+ *  for seconds).  Any thread: retaind's watchdog reads it. */
+int64_t ctl_worker_beat(const ctl_worker *w);
+
 /* ---- store maintenance decisions (pure: unit-tested) ---------------------- */
 
 /** A forward step of the wall clock larger than this stops sealing and

@@ -1,6 +1,6 @@
 # Sourced by tools/demo and tools/check: install the Debian packages retain
 # needs when they are missing, as root or through sudo.  Prints what it does.
-RETAIN_DEPS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libpcap-dev dpdk-dev libdpdk-dev liblmdb-dev libzstd-dev libssl-dev libjansson-dev libmicrohttpd-dev libinih-dev curl openssl libxml2-utils freeradius-utils python3 tshark valgrind"
+RETAIN_DEPS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libpcap-dev dpdk-dev libdpdk-dev liblmdb-dev libzstd-dev libssl-dev libjansson-dev libmicrohttpd-dev libinih-dev libsystemd-dev curl openssl libxml2-utils freeradius-utils python3 tshark valgrind"
 
 retain_sudo() {
 	if [ "$(id -u)" -eq 0 ]; then

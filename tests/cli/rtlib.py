@@ -1,6 +1,7 @@
 """Helpers for the CLI tests: run the real binaries, write pcaps, compare."""
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -10,6 +11,13 @@ RETAIN = os.environ.get("RETAIN", "retain")
 RT_GEN = os.environ.get("RT_GEN", "rt-gen")
 
 failures = 0
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 free just now (for a listener the test starts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def check(cond, msg):

@@ -69,12 +69,7 @@ run([RT_GEN, "--seed", "41", "--sessions", "500", "--days", "3",
      "--start", "2026-07-01T00:00:00Z", "--out", cap, "--truth", truth, "--secrets", sec])
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = free_udp_port  # rtlib
 
 
 class Daemon:

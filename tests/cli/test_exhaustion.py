@@ -52,12 +52,7 @@ BATCH = 300
 rnd = random.Random(11)
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = free_udp_port  # rtlib
 
 
 class Daemon:
