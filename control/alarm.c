@@ -12,7 +12,8 @@ static struct ctl_alarm_state alarm_tab[CTL_ALARM_N];
 
 const char *ctl_alarm_name(enum ctl_alarm a)
 {
-	static const char *const names[CTL_ALARM_N] = {"store", "seal", "expiry", "clock"};
+	static const char *const names[CTL_ALARM_N] = {"store", "seal", "expiry", "clock",
+							"worker"};
 	return (unsigned)a < CTL_ALARM_N ? names[a] : "?";
 }
 

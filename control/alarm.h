@@ -19,6 +19,7 @@ enum ctl_alarm {
 	CTL_ALARM_SEAL,      /**< sealing finished days fails (retried with a backoff) */
 	CTL_ALARM_EXPIRY,    /**< expiring past retention fails */
 	CTL_ALARM_CLOCK,     /**< the wall clock stepped forward: sealing, expiry stopped */
+	CTL_ALARM_WORKER,    /**< the worker loop has stood still (retaind's main thread) */
 	CTL_ALARM_N
 };
 
@@ -31,7 +32,7 @@ struct ctl_alarm_state {
 	char msg[CTL_ALARM_MSG_MAX]; /**< the last message ("" before the first) */
 };
 
-/** "store", "seal", "expiry", "clock" */
+/** "store", "seal", "expiry", "clock", "worker" */
 const char *ctl_alarm_name(enum ctl_alarm a);
 
 /** Active from now (or still: then only the message changes).  Any thread. */

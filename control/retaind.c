@@ -91,6 +91,10 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* The worker loop turns at least every 100 ms; a seal install or a slow
+ * fsync holds it for seconds.  Standing still longer: the worker alarm. */
+#define WORKER_STUCK_NS (30 * 1000000000LL)
+
 /* CLOCK_MONOTONIC, as the worker's beat */
 static int64_t mono_now_ns(void)
 {
@@ -468,7 +472,8 @@ static enum MHD_Result do_metrics(struct ctx *x)
 		   "# TYPE retain_uptime_seconds gauge\nretain_uptime_seconds %lld\n",
 		(long long)((now_ns() - d->started_ns) / 1000000000LL));
 	fprintf(f, "# HELP retain_alarm An alarm is active (1): store (commits fail), seal, "
-		   "expiry, clock (the wall clock stepped).\n# TYPE retain_alarm gauge\n");
+		   "expiry, clock (the wall clock stepped), worker (stands still).\n"
+		   "# TYPE retain_alarm gauge\n");
 	struct ctl_alarm_state al[CTL_ALARM_N];
 	for (unsigned a = 0; a < CTL_ALARM_N; a++) {
 		ctl_alarm_get(a, &al[a]);
@@ -999,7 +1004,9 @@ wait:;
 	/* systemd (Type=notify): ready now; with WatchdogSec, a ping every
 	 * third of it while the worker loop turns, none once it has stood
 	 * still for the whole period (systemd then restarts retaind).  Outside
-	 * systemd (no NOTIFY_SOCKET) these do nothing. */
+	 * systemd (no NOTIFY_SOCKET) the notifications do nothing, and the
+	 * worker is watched all the same: standing still for WORKER_STUCK_NS
+	 * (or the watchdog period) is the worker alarm. */
 	sd_notifyf(0, "READY=1\nSTATUS=%s", worker ? "recording" : "serving queries");
 	uint64_t wd_usec = 0;
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
@@ -1007,23 +1014,33 @@ wait:;
 	if (wd_usec)
 		logf_("systemd watchdog: %llu ms, pinged while the worker turns",
 		      (unsigned long long)(wd_usec / 1000));
+	int64_t stuck_ns = wd_usec ? (int64_t)wd_usec * 1000 : WORKER_STUCK_NS;
+	int64_t tick_ns = wd_usec ? stuck_ns / 3 : 1000000000LL;
 	bool stuck = false;
 	int sig = 0;
 	for (;;) {
-		if (wd_usec) {
-			struct timespec to = {.tv_sec = (time_t)(wd_usec / 3 / 1000000),
-					      .tv_nsec = (long)(wd_usec / 3 % 1000000 * 1000)};
+		if (worker || wd_usec) {
+			struct timespec to = {.tv_sec = (time_t)(tick_ns / 1000000000LL),
+					      .tv_nsec = (long)(tick_ns % 1000000000LL)};
 			sig = sigtimedwait(&sigs, NULL, &to);
 			int64_t idle = worker ? mono_now_ns() - ctl_worker_beat(worker) : 0;
-			if (idle < (int64_t)wd_usec * 1000) {
-				sd_notify(0, "WATCHDOG=1");
-				if (stuck)
-					logf_("the worker turns again: systemd watchdog pings resume");
+			if (idle < stuck_ns) {
+				if (wd_usec)
+					sd_notify(0, "WATCHDOG=1");
+				if (stuck) {
+					logf_("the worker turns again%s",
+					      wd_usec ? ": systemd watchdog pings resume" : "");
+					ctl_alarm_clear(CTL_ALARM_WORKER);
+				}
 				stuck = false;
 			} else if (!stuck) {
-				logf_("ALARM: the worker has not turned for %lld ms: no systemd "
-				      "watchdog ping (systemd restarts retaind)",
-				      (long long)(idle / 1000000));
+				logf_("ALARM: the worker has not turned for %lld ms%s",
+				      (long long)(idle / 1000000),
+				      wd_usec ? ": no systemd watchdog ping (systemd restarts retaind)"
+					      : "");
+				ctl_alarm_raise(CTL_ALARM_WORKER, "the worker has not turned for "
+						"%lld ms: nothing is decoded or stored",
+						(long long)(idle / 1000000));
 				stuck = true;
 			}
 			if (sig < 0)

@@ -1,4 +1,5 @@
 """Helpers for the CLI tests: run the real binaries, write pcaps, compare."""
+import hashlib
 import json
 import os
 import socket
@@ -18,6 +19,36 @@ def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def operator_api(d, tok="tok-operator-test"):
+    """retaind's HTTPS API for one operator client: a throwaway certificate
+    and tokens file in d, a free TCP port.  api["conf"] is its [api]
+    section; api_get(api, path) asks it."""
+    api = {"crt": os.path.join(d, "api.crt"), "key": os.path.join(d, "api.key"),
+           "tokens": os.path.join(d, "api.tokens"), "tok": tok}
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", api["key"], "-out",
+                    api["crt"], "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    with open(api["tokens"], "w") as f:
+        f.write(f"ops-1 operator {hashlib.sha256(tok.encode()).hexdigest()}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        api["port"] = s.getsockname()[1]
+    api["conf"] = (f"[api]\nlisten = 127.0.0.1:{api['port']}\ncert = {api['crt']}\n"
+                   f"key = {api['key']}\ntokens = {api['tokens']}\n")
+    return api
+
+
+def api_get(api, path):
+    """(HTTP status, body) of one GET as the operator; 0 when no answer."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "15", "--cacert", api["crt"],
+                        "-H", f"Authorization: Bearer {api['tok']}", "-o", "-",
+                        "-w", "\n%{http_code}", f"https://127.0.0.1:{api['port']}{path}"],
+                       capture_output=True, text=True, timeout=30)
+    out, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), out
 
 
 def check(cond, msg):

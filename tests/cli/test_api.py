@@ -266,7 +266,7 @@ try:
         mn = "retain_" + name.replace(".", "_")
         got_v = met.get(mn + "_total", met.get(mn))
         check(got_v == v, f"/v1/metrics {mn}: {got_v}, /v1/stats {name}: {v}")
-    for kind in ("store", "seal", "expiry", "clock"):
+    for kind in ("store", "seal", "expiry", "clock", "worker"):
         check(met.get(f'retain_alarm{{kind="{kind}"}}') == 0 and
               met.get(f'retain_alarms_raised_total{{kind="{kind}"}}') == 0,
               f"/v1/metrics alarm {kind}: {met}")

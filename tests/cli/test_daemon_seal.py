@@ -20,7 +20,6 @@ in two steps", control/worker.c maintenance), with the test clock
   store.seal_errors and keeps going (its listener still answers), and the
   operator's GET /v1/health and /v1/metrics show the seal alarm; with the
   key file the days are sealed."""
-import hashlib
 import json
 import os
 import re
@@ -282,40 +281,20 @@ kr(keys, "ingest", cap2, "--store", enc, "--secrets", sec2, "--quiet")
 enc_days = sorted(n[:10] for n in os.listdir(os.path.join(enc, "seg")) if n.endswith(".seg"))
 now3 = "2026-07-25T00:00:00Z"
 # the operator's API on it: the alarm shows in health and metrics
-crt, key, toks = (os.path.join(d, n) for n in ("api.crt", "api.key", "tokens"))
-run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-     "-nodes", "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=127.0.0.1",
-     "-addext", "subjectAltName=IP:127.0.0.1"])
-with open(toks, "w") as f:
-    f.write(f"ops-1 operator {hashlib.sha256(b'tok-ops-seal').hexdigest()}\n")
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    api_port = s.getsockname()[1]
-
-
-def api_get(path):
-    p = subprocess.run(["curl", "-sS", "--max-time", "15", "--cacert", crt, "-H",
-                        "Authorization: Bearer tok-ops-seal", "-o", "-", "-w", "\n%{http_code}",
-                        f"https://127.0.0.1:{api_port}{path}"], capture_output=True, text=True,
-                       timeout=30)
-    out, _, code = p.stdout.rpartition("\n")
-    return int(code or 0), out
-
-
-r = Daemon(enc, now3, tail=f"[api]\nlisten = 127.0.0.1:{api_port}\ncert = {crt}\nkey = {key}\n"
-                           f"tokens = {toks}\n")
+api = operator_api(d)
+r = Daemon(enc, now3, tail=api["conf"])
 ok = r.wait_for(lambda l: any("ALARM: sealing" in x for x in l))
 check(r.acct(7, "live-enc"), "listener answers while sealing fails")
 # the worker (and its alarm) may start before the API listens
 check(r.wait_for(lambda l: any("serving https://" in x for x in l)),
       f"the API did not start: {r.log()[-10:]}")
-code, body = api_get("/v1/health")
+code, body = api_get(api, "/v1/health")
 h = json.loads(body) if code == 200 else {}
 seal_al = h.get("alarms", {}).get("seal", {})
 check(h.get("status") == "degraded" and seal_al.get("message", "").startswith("sealing") and
       seal_al.get("since"), f"/v1/health while sealing fails: HTTP {code} {body[:600]}")
 check(not h.get("alarms", {}).get("store"), f"a store alarm while commits succeed: {body[:600]}")
-code, body = api_get("/v1/metrics")
+code, body = api_get(api, "/v1/metrics")
 check(code == 200 and 'retain_alarm{kind="seal"} 1' in body.splitlines() and
       'retain_alarm{kind="store"} 0' in body.splitlines(),
       f"/v1/metrics while sealing fails: HTTP {code} {body[:600]}")

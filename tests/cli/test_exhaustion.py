@@ -22,7 +22,6 @@ retaind raises its ALARM.  Then:
   `retain verify --no-seal` passes and the store opens without repair.
 
 Needs root (mount) and radclient (freeradius-utils): skips (77) otherwise."""
-import hashlib
 import json
 import os
 import random
@@ -137,16 +136,6 @@ def exported(store):
     for x in rows:
         by.setdefault(x["session_id"], []).append(x)
     return by
-
-
-def api_get(api, path):
-    """(status, body) of one GET on retaind's API as the operator."""
-    r = subprocess.run(["curl", "-sS", "--max-time", "15", "--cacert", api["crt"],
-                        "-H", f"Authorization: Bearer {api['tok']}", "-o", "-",
-                        "-w", "\n%{http_code}", f"https://127.0.0.1:{api['port']}{path}"],
-                       capture_output=True, text=True, timeout=30)
-    out, _, code = r.stdout.rpartition("\n")
-    return int(code or 0), out
 
 
 def api_alarm(api, name, want):
@@ -268,8 +257,7 @@ def write_conf(path, store, port, secrets, extra="", api=None):
         f.write(f"[store]\ndir = {store}\n{extra}[listener]\nlisten = 127.0.0.1:{port}\n"
                 f"[capture]\nsecrets = {secrets}\ncommit_ms = 20\n")
         if api:
-            f.write(f"[api]\nlisten = 127.0.0.1:{api['port']}\ncert = {api['crt']}\n"
-                    f"key = {api['key']}\ntokens = {api['tokens']}\n")
+            f.write(api["conf"])
 
 
 top = tmpdir()
@@ -293,17 +281,7 @@ try:
     store = os.path.join(mnt, "store")
     conf = os.path.join(top, "disk.conf")
     # the operator's API: the alarm must show there too
-    api = {"crt": os.path.join(top, "api.crt"), "key": os.path.join(top, "api.key"),
-           "tokens": os.path.join(top, "tokens"), "tok": "tok-operator-exhaustion"}
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", api["key"], "-out",
-                    api["crt"], "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    with open(api["tokens"], "w") as f:
-        f.write(f"ops-1 operator {hashlib.sha256(api['tok'].encode()).hexdigest()}\n")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        api["port"] = s.getsockname()[1]
+    api = operator_api(top)
     write_conf(conf, store, free_port(), secrets, api=api)
     # (the store directory does not exist yet: retaind makes it for the API's
     # audit log before its worker creates the store there)

@@ -9,9 +9,11 @@ WATCHDOG_USEC as systemd would.
 - SIGTERM: STOPPING=1, exit 0;
 - a stuck worker ([daemon] test_stall_ms = 3000: it sleeps before its first
   turn): the pings stop once it has stood still for the watchdog period
-  (systemd would restart retaind), the log has an ALARM saying so, and the
-  pings resume when it turns again;
+  (systemd would restart retaind), the log has an ALARM saying so, the
+  operator's /v1/health and /v1/metrics show the worker alarm, and when it
+  turns again the pings resume and the alarm ends;
 - without NOTIFY_SOCKET retaind runs as before (the other tests)."""
+import json
 import os
 import signal
 import socket
@@ -115,11 +117,30 @@ check("systemd watchdog: 600 ms" in r.log(), f"watchdog not logged: {r.log()[-15
 print(f"healthy: READY, {len(pings)} pings in 3.2 s, longest gap {worst * 1000:.0f} ms, STOPPING")
 
 # ---- a stuck worker: the pings stop, then resume ------------------------------
-r = Notified("stall", "[daemon]\ntest_stall_ms = 3000\n")
+api = operator_api(d)
+r = Notified("stall", "[daemon]\ntest_stall_ms = 3000\n" + api["conf"])
+
+
+def worker_alarm():
+    """(status, the worker alarm or None, retain_alarm{kind="worker"})"""
+    code, body = api_get(api, "/v1/health")
+    h = json.loads(body) if code == 200 else {}
+    code, body = api_get(api, "/v1/metrics")
+    m = [l for l in body.splitlines() if l.startswith('retain_alarm{kind="worker"} ')]
+    return h.get("status"), h.get("alarms", {}).get("worker"), m[0].split()[1] if m else None
+
+
 try:
     check(r.wait("READY=1"), f"no READY=1: {r.msgs}\n{r.log()[-1500:]}")
     t_ready = r.times("READY=1")[0]
-    time.sleep(4.5)
+    time.sleep(1.5)  # the worker sleeps 3 s from its start: stuck by now
+    status, al, gauge = worker_alarm()
+    check(status == "degraded" and al and "has not turned" in al.get("message", "") and
+          gauge == "1", f"while stuck: status {status}, alarm {al}, gauge {gauge}")
+    time.sleep(3.0)
+    status, al, gauge = worker_alarm()
+    check(status == "ok" and al is None and gauge == "0",
+          f"after: status {status}, alarm {al}, gauge {gauge}")
     pings = [t for t in r.times("WATCHDOG=1") if t >= t_ready]
     worst = max(gaps([t_ready] + pings), default=0)
     # the worker stood still 3 s: more than a watchdog period without a ping
