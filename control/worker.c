@@ -116,6 +116,8 @@ struct ctl_worker {
 	int64_t pkt_clock;  /* latest packet time (replay: the maintenance clock) */
 	bool store_err;     /* a store error since the last commit: the store
 			       alarm stays (store_error()) */
+	bool store_alarm;   /* this worker raised the store alarm: a commit
+			       clears it (no lock per commit otherwise) */
 	_Atomic int64_t beat; /* monotonic time of the loop's last turn */
 	dp_capture *cap;      /* NULL: no live source */
 	ctl_listener *lis;    /* NULL: no accounting listener */
@@ -176,6 +178,7 @@ static void store_error(ctl_worker *w, int failing, const char *what, int rc)
 	if (!w->store_err)
 		ctl_alarm_raise(CTL_ALARM_STORE, "%s: %s", what, st_strerror(rc));
 	w->store_err = true;
+	w->store_alarm = true;
 }
 
 #if HAVE_DPDK
@@ -526,7 +529,7 @@ out_free:
 /* The ALARM for a failed commit, naming the likely cause: a full disk
  * often reaches us as EIO (LMDB reports a short write as such) and a full
  * map only says so. */
-static void alarm_commit(const ctl_worker *w, int rc)
+static void alarm_commit(ctl_worker *w, int rc)
 {
 	char why[160] = "";
 	struct statvfs sv;
@@ -545,6 +548,7 @@ static void alarm_commit(const ctl_worker *w, int rc)
 		st_strerror(rc), why);
 	ctl_alarm_raise(CTL_ALARM_STORE, "commit failed: %s%s; the batch is kept in memory "
 			"and retried", st_strerror(rc), why);
+	w->store_alarm = true;
 }
 
 /* ---- store maintenance: sealing and expiry ------------------------------- */
@@ -729,11 +733,12 @@ static bool maint_clock_ok(ctl_worker *w)
 		}
 		return false;
 	}
-	if (m->clock_alarm)
+	if (m->clock_alarm) {
 		fprintf(stderr, "retaind: the wall clock is back in line: sealing and expiry "
 				"resume\n");
+		ctl_alarm_clear(CTL_ALARM_CLOCK);
+	}
 	m->clock_alarm = false;
-	ctl_alarm_clear(CTL_ALARM_CLOCK);
 	return true;
 }
 
@@ -1067,8 +1072,10 @@ static void *run(void *arg)
 				failing = 0;
 				/* the alarm ends with a commit and no other store
 				 * error since the one before */
-				if (!w->store_err)
+				if (w->store_alarm && !w->store_err) {
 					ctl_alarm_clear(CTL_ALARM_STORE);
+					w->store_alarm = false;
+				}
 				w->store_err = false;
 				if (w->lis)
 					ctl_listener_flush(w->lis);
@@ -1128,7 +1135,7 @@ void ctl_worker_reload(ctl_worker *w)
 
 int64_t ctl_worker_beat(const ctl_worker *w)
 {
-	return atomic_load_explicit(&((ctl_worker *)w)->beat, memory_order_relaxed);
+	return atomic_load_explicit(&w->beat, memory_order_relaxed);
 }
 
 void ctl_worker_stop(ctl_worker *w)

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -12,6 +13,18 @@ RETAIN = os.environ.get("RETAIN", "retain")
 RT_GEN = os.environ.get("RT_GEN", "rt-gen")
 
 failures = 0
+
+
+def terminate(p, timeout=20):
+    """SIGTERM to a daemon still running, then wait; SIGKILL after timeout
+    seconds.  Its exit status (negative: the signal that ended it)."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
 
 
 def free_udp_port():

@@ -86,11 +86,6 @@ try:
     ok, got = read_until(p, "reloaded line map")
     check(ok and any("reloaded line map: 3 entries" in l for l in got), f"good reload: {got}")
 finally:
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    terminate(p, 30)
 check(p.returncode == 0, f"retaind exit {p.returncode} after SIGTERM")
 finish("daemon_linemap")

@@ -23,7 +23,6 @@ in two steps", control/worker.c maintenance), with the test clock
 import json
 import os
 import re
-import signal
 import socket
 import struct
 import subprocess
@@ -132,12 +131,7 @@ class Daemon:
             s.close()
 
     def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = self.p.wait()
+        rc = terminate(self.p, 60)
         self.t.join(timeout=10)
         check(rc == 0, f"retaind exit {rc}: {self.log()[-5:]}")
         return self.log()

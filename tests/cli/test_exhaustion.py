@@ -83,14 +83,9 @@ class Daemon:
         return self.p.poll() is None
 
     def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        rc = terminate(self.p)
         self.t.join(5)
-        return self.p.returncode
+        return rc
 
 
 def session(i, tag):

@@ -15,7 +15,6 @@ WATCHDOG_USEC as systemd would.
 - without NOTIFY_SOCKET retaind runs as before (the other tests)."""
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -81,13 +80,7 @@ class Notified:
         return self.err.read()
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        terminate(self.p)
         time.sleep(0.3)  # the last datagrams
         self.done = True
         self.t.join(2)

@@ -100,13 +100,7 @@ def wait_counter(proc, store, name, want, errf, timeout=60):
 
 
 def stop(proc, errf, name):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    rtlib.terminate(proc, 30)
     log = log_of(errf)
     if proc.returncode != 0 and "EAL" in log and "DPDK" in log and "init" in log:
         print(f"test_retaind: skipped: the DPDK EAL does not start here: {log[-500:]}")

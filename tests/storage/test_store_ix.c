@@ -586,6 +586,21 @@ static int hit_fn(void *ctx, const struct rt_session *s)
 	return 0;
 }
 
+/* Of every step-th session of v[0..n), how many "who had its IPv4 at its
+ * start" does not find (a failed query counts as a check failure too). */
+static unsigned ip_at_missing(st_store *st, const struct rt_session *v, unsigned n, unsigned step)
+{
+	unsigned missing = 0;
+	for (unsigned i = 0; i < n; i += step) {
+		struct st_query q = {.kind = ST_Q_IPV4_AT, .from_ns = v[i].start_ns};
+		memcpy(q.ipv4, v[i].ipv4, 4);
+		struct hit h = {.start = v[i].start_ns};
+		OK(st_store_query(st, &q, hit_fn, &h));
+		missing += !h.found;
+	}
+	return missing;
+}
+
 /*
  * Big levels merge by 8 (store_int.h st_run_fanout): nine commits of 20000
  * sessions into one day make eight runs of level 7 that merge into one,
@@ -629,15 +644,7 @@ static void test_big_merge(void)
 		}
 		st_store_close(st);
 		REQUIRE(st_store_open(dir[t], ST_OPEN_RDONLY, &st));
-		unsigned missing = 0;
-		for (unsigned i = 0; i < COMMITS * PER; i += 97) {
-			struct st_query q = {.kind = ST_Q_IPV4_AT, .from_ns = v[i].start_ns};
-			memcpy(q.ipv4, v[i].ipv4, 4);
-			struct hit h = {.start = v[i].start_ns};
-			OK(st_store_query(st, &q, hit_fn, &h));
-			missing += !h.found;
-		}
-		CHECK(missing == 0);
+		CHECK(ip_at_missing(st, v, COMMITS * PER, 97) == 0);
 		st_store_close(st);
 		/* the first eight merged (by 4 they would have merged at the
 		 * fourth and the eighth: 2 runs of 80000), the ninth alone */
@@ -709,15 +716,7 @@ static void test_fork_child_commits(void)
 	CHECK(pid > 0 && waitpid(pid, &stt, 0) == pid && WIFEXITED(stt) && WEXITSTATUS(stt) == 0);
 	st_store_close(st); /* nothing pending here: the child wrote */
 	REQUIRE(st_store_open(dir, ST_OPEN_RDONLY, &st));
-	unsigned missing = 0;
-	for (unsigned i = 0; i < 2 * PER; i += 53) {
-		struct st_query q = {.kind = ST_Q_IPV4_AT, .from_ns = v[i].start_ns};
-		memcpy(q.ipv4, v[i].ipv4, 4);
-		struct hit h = {.start = v[i].start_ns};
-		OK(st_store_query(st, &q, hit_fn, &h));
-		missing += !h.found;
-	}
-	CHECK(missing == 0);
+	CHECK(ip_at_missing(st, v, 2 * PER, 53) == 0);
 	st_store_close(st);
 	t_rmtree(dir);
 	free(v);
